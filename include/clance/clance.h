@@ -1,0 +1,346 @@
+/*
+ * clance — a native C library for Lance datasets.
+ *
+ * One public header. Conventions:
+ *   - every function that can fail returns a clance_status (CLANCE_OK == 0);
+ *   - the last argument is an optional caller-owned clance_error that receives a
+ *     message naming the file, column or argument at fault (pass NULL to ignore);
+ *   - handles are opaque; objects returned through an `out` pointer belong to the
+ *     caller and are freed with the matching clance_*_free / clance_*_close;
+ *   - strings returned through `char **out` are freed with clance_free();
+ *   - data crosses the API as Arrow C Data / C Stream Interface structures.
+ *
+ * Thread safety: no global state. Distinct handles may be used from distinct
+ * threads freely. A clance_dataset is immutable once opened and may be shared by
+ * threads (each scan gets its own stream); a stream itself is single-threaded.
+ */
+#ifndef CLANCE_CLANCE_H
+#define CLANCE_CLANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Arrow C Data Interface and C Stream Interface (ABI from the Arrow spec).  */
+/* The guards are the canonical ones, so copies in other projects coexist.   */
+/* ------------------------------------------------------------------------- */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  const char *format;
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema **children;
+  struct ArrowSchema *dictionary;
+  void (*release)(struct ArrowSchema *);
+  void *private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+  void (*release)(struct ArrowArray *);
+  void *private_data;
+};
+
+#endif /* ARROW_C_DATA_INTERFACE */
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+  int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+  const char *(*get_last_error)(struct ArrowArrayStream *);
+  void (*release)(struct ArrowArrayStream *);
+  void *private_data;
+};
+
+#endif /* ARROW_C_STREAM_INTERFACE */
+
+/* ------------------------------------------------------------------------- */
+/* Export macro and version                                                   */
+/* ------------------------------------------------------------------------- */
+#if defined(_WIN32)
+#define CLANCE_API
+#elif defined(__GNUC__)
+#define CLANCE_API __attribute__((visibility("default")))
+#else
+#define CLANCE_API
+#endif
+
+#define CLANCE_VERSION_MAJOR 0
+#define CLANCE_VERSION_MINOR 1
+#define CLANCE_VERSION_PATCH 0
+#define CLANCE_VERSION_STRING "0.1.0"
+
+/** Library version, "major.minor.patch". */
+CLANCE_API const char *clance_version(void);
+
+/* ------------------------------------------------------------------------- */
+/* Errors                                                                     */
+/* ------------------------------------------------------------------------- */
+typedef enum clance_status {
+  CLANCE_OK = 0,
+  /** A caller argument is invalid (bad option, unknown type name, ...). */
+  CLANCE_EINVAL = 1,
+  CLANCE_ENOMEM = 2,
+  /** An operating-system I/O call failed. */
+  CLANCE_EIO = 3,
+  /** A dataset, version, file or column does not exist. */
+  CLANCE_ENOTFOUND = 4,
+  /** Something that must be new already exists. */
+  CLANCE_EEXISTS = 5,
+  /** A file on disk (manifest, data file, JSON) is malformed or truncated. */
+  CLANCE_ECORRUPT = 6,
+  /** Valid Lance data that this version of clance cannot handle. */
+  CLANCE_EUNSUPPORTED = 7,
+  /** Data or fragments do not match the schema they are used with. */
+  CLANCE_ESCHEMA = 8,
+  /** A concurrent commit makes this one impossible as it stands; redo the
+   *  work against the new latest version and commit again. */
+  CLANCE_ECONFLICT_RETRYABLE = 9,
+  /** A concurrent commit makes this one impossible; retrying cannot help. */
+  CLANCE_ECONFLICT_INCOMPATIBLE = 10,
+  /** The commit lost the race for a version number more times than allowed. */
+  CLANCE_ECONTENTION = 11,
+  /** A bug in clance. */
+  CLANCE_EINTERNAL = 12
+} clance_status;
+
+#define CLANCE_ERROR_MESSAGE_SIZE 1024
+
+/** Caller-owned error detail. Zero-initialise it or let the library fill it. */
+typedef struct clance_error {
+  clance_status code;
+  char message[CLANCE_ERROR_MESSAGE_SIZE];
+} clance_error;
+
+/** Short stable name of a status code, e.g. "ECORRUPT". */
+CLANCE_API const char *clance_status_name(clance_status status);
+
+/** Free a string or array returned by clance (JSON text, version lists). */
+CLANCE_API void clance_free(void *ptr);
+
+/* ------------------------------------------------------------------------- */
+/* Schemas                                                                    */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * Parse a compact schema spec such as "a:int32,b:string,v:vector(float32,128)"
+ * into an Arrow schema (a struct "+s" with one child per column, all nullable;
+ * append "!" to a type for NOT NULL: "id:int64!").
+ * Type names: bool, int8..int64, uint8..uint64, float16 (halffloat), float32 (float),
+ * float64 (double), string (utf8), large_string (large_utf8), binary,
+ * large_binary, date32, timestamp(us) / timestamp(us,UTC) (also s/ms/ns),
+ * fixed_size_list(float32,N) or vector(float32,N).
+ * The caller releases `out` with out->release(out).
+ */
+CLANCE_API clance_status clance_schema_parse(const char *spec, struct ArrowSchema *out,
+                                             clance_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Fragment metadata (the hand-off between workers and the coordinator)      */
+/* ------------------------------------------------------------------------- */
+
+/** An ordered list of Lance FragmentMetadata. */
+typedef struct clance_fragments clance_fragments;
+
+CLANCE_API clance_status clance_fragments_new(clance_fragments **out, clance_error *err);
+CLANCE_API void clance_fragments_free(clance_fragments *fragments);
+CLANCE_API size_t clance_fragments_count(const clance_fragments *fragments);
+/** Sum of physical_rows over the list. */
+CLANCE_API uint64_t clance_fragments_num_rows(const clance_fragments *fragments);
+/** Append copies of every fragment of `src` to `dst`. */
+CLANCE_API clance_status clance_fragments_extend(clance_fragments *dst,
+                                                 const clance_fragments *src,
+                                                 clance_error *err);
+/**
+ * Serialise as a JSON array of objects with exactly the keys of pylance's
+ * FragmentMetadata.to_json(). *out is NUL-terminated; free it with clance_free().
+ */
+CLANCE_API clance_status clance_fragments_to_json(const clance_fragments *fragments,
+                                                  char **out, clance_error *err);
+/**
+ * Parse JSON written by clance_fragments_to_json() or pylance (json.dumps of
+ * to_json()): a single object or an array of objects. `source` names the input
+ * in error messages (a file name, or NULL).
+ */
+CLANCE_API clance_status clance_fragments_from_json(const char *json, size_t len,
+                                                    const char *source,
+                                                    clance_fragments **out,
+                                                    clance_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Writing fragments (phase 1 of a distributed write; never commits)         */
+/* ------------------------------------------------------------------------- */
+
+typedef enum clance_write_mode {
+  /** Use the existing dataset's schema, field ids and storage version when the
+   *  dataset exists (append); otherwise behave like CREATE. */
+  CLANCE_WRITE_AUTO = 0,
+  /** Fresh field ids from 0: fragments meant for an Overwrite. */
+  CLANCE_WRITE_CREATE = 1,
+  /** The dataset must exist: fragments meant for an Append. */
+  CLANCE_WRITE_APPEND = 2
+} clance_write_mode;
+
+typedef struct clance_write_options {
+  /** "2.0", "2.1" or "2.2"; NULL means the dataset's version, else "2.1". */
+  const char *data_storage_version;
+  clance_write_mode mode;
+  /** Start a new file (and fragment) after this many rows; 0 = 1048576. */
+  uint64_t max_rows_per_file;
+  /** At most this many rows per page; 0 = no row cap (pages are cut by size). */
+  uint64_t max_rows_per_group;
+  /** Start a new file once this many bytes are written; 0 = 90 GiB. */
+  uint64_t max_bytes_per_file;
+  /** Target in-memory bytes per page and column; 0 = 8 MiB. */
+  uint64_t page_bytes;
+} clance_write_options;
+
+/** Fill `options` with the defaults. */
+CLANCE_API void clance_write_options_init(clance_write_options *options);
+
+/**
+ * Write every batch of `stream` as data files under `uri`/data/ and return the
+ * fragments that describe them, with id 0 (ids are assigned at commit).
+ * Nothing is committed and no existing file is touched, so any number of
+ * processes may call this on the same `uri` at once.
+ *
+ * `schema` (may be NULL) is the schema the data must have; the stream's own
+ * schema must match it column for column. The stream is consumed: clance calls
+ * its release callback before returning, on success and on error.
+ */
+CLANCE_API clance_status clance_write_fragments(const char *uri,
+                                                const struct ArrowSchema *schema,
+                                                struct ArrowArrayStream *stream,
+                                                const clance_write_options *options,
+                                                clance_fragments **out,
+                                                clance_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Commit (phase 2: one coordinator commits one transaction)                 */
+/* ------------------------------------------------------------------------- */
+
+typedef struct clance_operation clance_operation;
+
+/** Overwrite: the dataset becomes `schema` + `fragments` (creates it if absent). */
+CLANCE_API clance_status clance_operation_overwrite(const struct ArrowSchema *schema,
+                                                    const clance_fragments *fragments,
+                                                    clance_operation **out,
+                                                    clance_error *err);
+/** Append `fragments` to the dataset. */
+CLANCE_API clance_status clance_operation_append(const clance_fragments *fragments,
+                                                 clance_operation **out,
+                                                 clance_error *err);
+CLANCE_API void clance_operation_free(clance_operation *op);
+
+typedef struct clance_commit_options {
+  /** Attempts when the version number was taken by a concurrent commit
+   *  (compatible commits are rebased and retried); 0 = 20. */
+  uint32_t max_retries;
+  /** Check that every data file exists, has the recorded size and the
+   *  schema's column types (reads each file's footer); default 1. */
+  int verify_files;
+  /** Manifest naming scheme for a new dataset: 1 = V2 names (default), 0 = V1. */
+  int v2_manifest_paths;
+} clance_commit_options;
+
+CLANCE_API void clance_commit_options_init(clance_commit_options *options);
+
+/**
+ * Commit `op` as the next version of the dataset at `uri`. `read_version` is the
+ * version the operation was prepared against (0 for a dataset that does not
+ * exist yet). Versions committed after `read_version` are checked: a compatible
+ * concurrent commit is rebased over (Append after Append), anything else fails
+ * with CLANCE_ECONFLICT_RETRYABLE or CLANCE_ECONFLICT_INCOMPATIBLE and writes
+ * nothing visible. On success *out_version holds the new version.
+ */
+CLANCE_API clance_status clance_commit(const char *uri, const clance_operation *op,
+                                       uint64_t read_version,
+                                       const clance_commit_options *options,
+                                       uint64_t *out_version, clance_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Reading                                                                    */
+/* ------------------------------------------------------------------------- */
+
+typedef struct clance_dataset clance_dataset;
+
+/** Open the dataset at `uri` at `version` (0 = latest). */
+CLANCE_API clance_status clance_dataset_open(const char *uri, uint64_t version,
+                                             clance_dataset **out, clance_error *err);
+CLANCE_API void clance_dataset_close(clance_dataset *ds);
+
+CLANCE_API uint64_t clance_dataset_version(const clance_dataset *ds);
+/** Rows visible at this version (deleted rows excluded). */
+CLANCE_API uint64_t clance_dataset_count_rows(const clance_dataset *ds);
+CLANCE_API size_t clance_dataset_num_fragments(const clance_dataset *ds);
+/** "2.0", "2.1", "2.2" (or "0.1" for legacy datasets). */
+CLANCE_API const char *clance_dataset_data_storage_version(const clance_dataset *ds);
+/** The dataset schema; release `out` with out->release(out). */
+CLANCE_API clance_status clance_dataset_schema(const clance_dataset *ds, struct ArrowSchema *out,
+                                               clance_error *err);
+/** A copy of the fragments of this version (with their ids). */
+CLANCE_API clance_status clance_dataset_fragments(const clance_dataset *ds,
+                                                  clance_fragments **out, clance_error *err);
+/** JSON description: {"version", "num_rows", "data_storage_version", "schema", "fragments"}. */
+CLANCE_API clance_status clance_dataset_info_json(const clance_dataset *ds, char **out,
+                                                  clance_error *err);
+
+typedef struct clance_scan_options {
+  /** Columns to read, in output order; NULL/0 = all columns. */
+  const char *const *columns;
+  size_t num_columns;
+  /** Rows per batch; 0 = 65536. */
+  uint64_t batch_size;
+} clance_scan_options;
+
+CLANCE_API void clance_scan_options_init(clance_scan_options *options);
+
+/**
+ * Scan the dataset into an Arrow stream of struct batches, fragment by fragment
+ * in fragment-id order. The stream holds a reference to what it needs; `ds` may
+ * be closed before the stream is released.
+ */
+CLANCE_API clance_status clance_dataset_scan(const clance_dataset *ds,
+                                             const clance_scan_options *options,
+                                             struct ArrowArrayStream *out, clance_error *err);
+
+typedef struct clance_version_info {
+  uint64_t version;
+  /** Commit time, nanoseconds since the Unix epoch (0 if unknown). */
+  int64_t timestamp_ns;
+  uint64_t num_rows;
+  size_t num_fragments;
+  /** Operation that produced the version ("Overwrite", "Append", ...). */
+  char operation[32];
+} clance_version_info;
+
+/** All versions of the dataset, oldest first; free *out with clance_free(). */
+CLANCE_API clance_status clance_list_versions(const char *uri, clance_version_info **out,
+                                              size_t *count, clance_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLANCE_CLANCE_H */
