@@ -1,0 +1,72 @@
+/* Page decoders: turn one page of a column back into Arrow data.
+ *
+ * A decoded page is an owned ArrowArray of the column's field holding the
+ * page's rows. Scans copy row ranges out of decoded pages into batches. */
+#ifndef CL_ENCODING_DECODE_H
+#define CL_ENCODING_DECODE_H
+
+#include "arrow/array.h"
+#include "file/container.h"
+
+/* Where a page comes from, for I/O and for error messages. */
+typedef struct cl_page_ctx {
+  const cl_container_reader *file;
+  const cl_page_info *page;
+  const char *what; /* "data file F, column \"c\", page N" */
+} cl_page_ctx;
+
+/* Read page buffer i into out (replacing its contents). */
+clance_status cl_page_read_buffer(const cl_page_ctx *ctx, size_t i, cl_buf *out, clance_error *err);
+
+/* Decode a 2.1/2.2 page of a leaf column. */
+clance_status cl_decode21_page(const cl_page_ctx *ctx, cl_file_version v, const cl_field *f,
+                               struct ArrowArray *out, clance_error *err);
+
+/* Decode a 2.0 page of a leaf column. */
+clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct ArrowArray *out,
+                               clance_error *err);
+
+/* ---- compressive encodings of 2.1/2.2 (compressive.c) ---- */
+
+/* A value sink: the builder receiving decoded values (without validity). */
+typedef struct cl_sink {
+  cl_arr *arr;            /* values go to arr->values / arr->offsets / children[0] */
+  const cl_field *field;  /* the value type */
+} cl_sink;
+
+/* One mini-block chunk's value buffers. */
+typedef struct cl_chunk_bufs {
+  const uint8_t *data[8];
+  size_t len[8];
+  size_t n;
+} cl_chunk_bufs;
+
+/* State kept across the chunks of one page (e.g. a parsed FSST table). */
+typedef struct cl_dec_state {
+  void *fsst; /* cl_fsst_table* */
+} cl_dec_state;
+void cl_dec_state_free(cl_dec_state *s);
+
+/* Decode `n` values of a mini-block chunk, appending to the sink. */
+clance_status cl_decode_miniblock_values(const pb21_enc *e, const cl_chunk_bufs *bufs, uint64_t n,
+                                         cl_sink *sink, cl_dec_state *st, const char *what,
+                                         clance_error *err);
+
+/* Decode `n` u16 levels of a block buffer (rep/def levels). */
+clance_status cl_decode_levels(const pb21_enc *e, const uint8_t *buf, size_t len, uint64_t n,
+                               uint16_t *out, const char *what, clance_error *err);
+
+/* Decode a whole block buffer of `n` values (dictionaries), appending to the sink. */
+clance_status cl_decode_block_values(const pb21_enc *e, const uint8_t *buf, size_t len, uint64_t n,
+                                     cl_sink *sink, cl_dec_state *st, const char *what,
+                                     clance_error *err);
+
+/* Decode one full-zip value (its stored bytes), appending one value to the sink. */
+clance_status cl_decode_pervalue(const pb21_enc *e, const uint8_t *buf, size_t len, cl_sink *sink,
+                                 cl_dec_state *st, const char *what, clance_error *err);
+
+/* Bits per stored value of a fixed-width per-value encoding (full-zip). */
+clance_status cl_pervalue_bits(const pb21_enc *e, uint64_t *bits, const char *what,
+                               clance_error *err);
+
+#endif

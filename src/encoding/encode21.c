@@ -1,0 +1,465 @@
+/* File format 2.1/2.2 page encoder for leaf columns.
+ *
+ * Layout choice follows Lance: values narrower than 256 bytes go into a
+ * mini-block page (chunks of a few KiB, each with its own header, so a reader
+ * can decode a chunk in isolation), wider values into a full-zip page (each
+ * value stored whole, with a repetition index for variable widths). A page
+ * with nothing but nulls is an all-null page with no buffers. Definition
+ * levels (0 = valid, 1 = null) are stored only when the page holds a null. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "encoding/encode.h"
+
+#define CHUNK_TARGET 4096   /* value bytes per mini-block chunk */
+#define CHUNK_MAX_VALUES 4096
+#define MINIBLOCK_MAX_VALUE 256 /* values this wide or wider go full-zip */
+
+typedef Lance__Encodings21__MiniBlockLayout mb_layout;
+typedef Lance__Encodings21__FullZipLayout fz_layout;
+
+int cl_encode_supported_leaf(const cl_field *f) {
+  switch (f->type) {
+  case CL_TYPE_NULL:
+  case CL_TYPE_BOOL:
+  case CL_TYPE_INT8:
+  case CL_TYPE_UINT8:
+  case CL_TYPE_INT16:
+  case CL_TYPE_UINT16:
+  case CL_TYPE_INT32:
+  case CL_TYPE_UINT32:
+  case CL_TYPE_INT64:
+  case CL_TYPE_UINT64:
+  case CL_TYPE_FLOAT16:
+  case CL_TYPE_FLOAT32:
+  case CL_TYPE_FLOAT64:
+  case CL_TYPE_DECIMAL128:
+  case CL_TYPE_DECIMAL256:
+  case CL_TYPE_DATE32:
+  case CL_TYPE_DATE64:
+  case CL_TYPE_TIME32:
+  case CL_TYPE_TIME64:
+  case CL_TYPE_TIMESTAMP:
+  case CL_TYPE_DURATION:
+  case CL_TYPE_FIXED_SIZE_BINARY:
+  case CL_TYPE_UTF8:
+  case CL_TYPE_LARGE_UTF8:
+  case CL_TYPE_BINARY:
+  case CL_TYPE_LARGE_BINARY: return 1;
+  case CL_TYPE_FIXED_SIZE_LIST: {
+    /* A vector of a fixed-width primitive (no nested lists). */
+    const cl_field *c = &f->children[0];
+    return c->type != CL_TYPE_BOOL && c->type != CL_TYPE_FIXED_SIZE_LIST && cl_type_bits(c) >= 8 &&
+           cl_type_bits(c) % 8 == 0;
+  }
+  default: return 0;
+  }
+}
+
+/* ---- a read-only view of the accumulated page ---- */
+
+typedef struct leaf_view {
+  const cl_field *f;
+  int64_t n;
+  const uint8_t *validity; /* NULL when the page has no null */
+  /* fixed width */
+  uint32_t bits;           /* data bits per value (FSL: dim * item bits) */
+  const uint8_t *values;
+  /* fixed_size_list */
+  uint32_t dim, item_bits;
+  const uint8_t *item_validity; /* NULL unless some item is null */
+  /* variable width */
+  int var, large;
+  const uint8_t *offsets;
+  const uint8_t *data;
+} leaf_view;
+
+static void make_view(const cl_field *f, const cl_arr *a, leaf_view *v) {
+  memset(v, 0, sizeof *v);
+  v->f = f;
+  v->n = a->length;
+  v->validity = a->null_count > 0 ? a->validity.data : NULL;
+  if (cl_type_is_binary_like(f->type)) {
+    v->var = 1;
+    v->large = cl_type_is_large(f->type);
+    v->offsets = a->offsets.data;
+    v->data = a->values.data;
+  } else if (f->type == CL_TYPE_FIXED_SIZE_LIST) {
+    const cl_arr *item = &a->children[0];
+    v->dim = (uint32_t)f->size;
+    v->item_bits = cl_type_bits(&f->children[0]);
+    v->bits = v->dim * v->item_bits;
+    v->values = item->values.data;
+    v->item_validity = item->null_count > 0 ? item->validity.data : NULL;
+  } else {
+    v->bits = cl_type_bits(f);
+    v->values = a->values.data;
+  }
+}
+
+static uint64_t var_off(const leaf_view *v, int64_t i) {
+  return v->large ? cl_le64(v->offsets + 8 * i) : cl_le32(v->offsets + 4 * i);
+}
+
+static int is_null(const leaf_view *v, int64_t i) {
+  return v->validity && !cl_bit_get(v->validity, i);
+}
+
+/* ---- protobuf helpers (messages live on the stack of the caller) ---- */
+
+typedef struct enc_store {
+  /* Enough nodes for the deepest encoding tree we emit. */
+  pb21_enc enc[6];
+  Lance__Encodings21__Flat flat[4];
+  Lance__Encodings21__Variable variable;
+  Lance__Encodings21__FixedSizeList fsl;
+  int n_enc, n_flat;
+} enc_store;
+
+static pb21_enc *new_enc(enc_store *s) {
+  pb21_enc *e = &s->enc[s->n_enc++];
+  lance__encodings21__compressive_encoding__init(e);
+  return e;
+}
+
+static pb21_enc *flat_enc(enc_store *s, uint64_t bits) {
+  pb21_enc *e = new_enc(s);
+  Lance__Encodings21__Flat *fl = &s->flat[s->n_flat++];
+  lance__encodings21__flat__init(fl);
+  fl->has_bits_per_value = 1;
+  fl->bits_per_value = bits;
+  e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+  e->flat = fl;
+  return e;
+}
+
+/* The value encoding for the view: Flat, FixedSizeList(Flat) or Variable(Flat). */
+static pb21_enc *value_enc(enc_store *s, const leaf_view *v) {
+  if (v->var) {
+    pb21_enc *e = new_enc(s);
+    lance__encodings21__variable__init(&s->variable);
+    s->variable.offsets = flat_enc(s, v->large ? 64 : 32);
+    e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE;
+    e->variable = &s->variable;
+    return e;
+  }
+  if (v->f->type == CL_TYPE_FIXED_SIZE_LIST) {
+    pb21_enc *e = new_enc(s);
+    lance__encodings21__fixed_size_list__init(&s->fsl);
+    s->fsl.has_items_per_value = 1;
+    s->fsl.items_per_value = v->dim;
+    s->fsl.has_has_validity = v->item_validity != NULL;
+    s->fsl.has_validity = v->item_validity != NULL;
+    s->fsl.values = flat_enc(s, v->item_bits);
+    e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
+    e->fixed_size_list = &s->fsl;
+    return e;
+  }
+  return flat_enc(s, v->bits);
+}
+
+static clance_status pack_layout(pb21_layout *layout, cl_page_enc *out, clance_error *err) {
+  out->encoding.len = 0;
+  return cl_pb_pack_any(CL_URL_PAGE_LAYOUT, &layout->base, &out->encoding, err);
+}
+
+/* ---- all-null page ---- */
+
+static clance_status encode_all_null(cl_page_enc *out, clance_error *err) {
+  Lance__Encodings21__ConstantLayout cl = LANCE__ENCODINGS21__CONSTANT_LAYOUT__INIT;
+  Lance__Encodings21__RepDefLayer layer = LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM;
+  cl.n_layers = 1;
+  cl.layers = &layer;
+  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
+  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT;
+  layout.constant_layout = &cl;
+  out->n_bufs = 0;
+  return pack_layout(&layout, out, err);
+}
+
+/* ---- mini-block ---- */
+
+typedef struct chunk_writer {
+  cl_buf *meta; /* one word per chunk */
+  cl_buf *data; /* the chunks */
+  int large;    /* 2.2: u32 words and buffer sizes */
+} chunk_writer;
+
+/* Append one chunk: header, definition levels, then the value buffers. */
+static clance_status put_chunk(chunk_writer *w, int last, unsigned log2n, int64_t k,
+                               const leaf_view *v, int64_t first, cl_buf *vbufs, size_t nvb,
+                               clance_error *err) {
+  cl_buf *d = w->data;
+  size_t start = d->len;
+  int has_def = v->validity != NULL;
+  CL_TRY(cl_buf_append_u16(d, has_def ? (uint16_t)k : 0, err));
+  if (has_def)
+    CL_TRY(cl_buf_append_u16(d, (uint16_t)(2 * k), err));
+  for (size_t i = 0; i < nvb; i++) {
+    if (w->large)
+      CL_TRY(cl_buf_append_u32(d, (uint32_t)vbufs[i].len, err));
+    else
+      CL_TRY(cl_buf_append_u16(d, (uint16_t)vbufs[i].len, err));
+  }
+  CL_TRY(cl_buf_pad(d, 8, 0xFE, err));
+  if (has_def) {
+    CL_TRY(cl_buf_reserve(d, (size_t)(2 * k), err));
+    for (int64_t i = 0; i < k; i++) {
+      cl_put16(d->data + d->len, is_null(v, first + i) ? 1 : 0);
+      d->len += 2;
+    }
+    CL_TRY(cl_buf_pad(d, 8, 0xFE, err));
+  }
+  for (size_t i = 0; i < nvb; i++) {
+    CL_TRY(cl_buf_append(d, vbufs[i].data, vbufs[i].len, err));
+    CL_TRY(cl_buf_pad(d, 8, 0xFE, err));
+  }
+  size_t size = d->len - start;
+  if (!w->large && size > 32768)
+    return cl_err(err, CLANCE_EINTERNAL, "mini-block chunk of %zu bytes exceeds 32 KiB", size);
+  uint32_t word = (last ? 0u : log2n) | (uint32_t)((size / 8 - 1) << 4);
+  return w->large ? cl_buf_append_u32(w->meta, word, err)
+                  : cl_buf_append_u16(w->meta, (uint16_t)word, err);
+}
+
+/* Copy bits [first, first+k) of src into a fresh buffer starting at bit 0. */
+static clance_status bits_slice(cl_buf *dst, const uint8_t *src, int64_t first, int64_t k,
+                                clance_error *err) {
+  dst->len = 0;
+  CL_TRY(cl_buf_fill(dst, 0, (size_t)((k + 7) / 8), err));
+  cl_bits_copy(dst->data, 0, src, first, k);
+  return CLANCE_OK;
+}
+
+/* Value buffers of chunk [first, first+k) for fixed-width data. */
+static clance_status fixed_chunk_bufs(const leaf_view *v, int64_t first, int64_t k, cl_buf *vb,
+                                      size_t *nvb, clance_error *err) {
+  size_t n = 0;
+  if (v->f->type == CL_TYPE_FIXED_SIZE_LIST && v->item_validity)
+    CL_TRY(bits_slice(&vb[n++], v->item_validity, first * v->dim, k * v->dim, err));
+  if (v->bits == 1) {
+    CL_TRY(bits_slice(&vb[n++], v->values, first, k, err));
+  } else {
+    size_t w = v->bits / 8;
+    vb[n].len = 0;
+    CL_TRY(cl_buf_append(&vb[n], v->values + (size_t)first * w, (size_t)k * w, err));
+    n++;
+  }
+  *nvb = n;
+  return CLANCE_OK;
+}
+
+/* One Variable chunk buffer: (k+1) offsets relative to the buffer start, the
+ * bytes, then 0x48 padding to the offset width. */
+static clance_status var_chunk_buf(const leaf_view *v, int64_t first, int64_t k, cl_buf *vb,
+                                   clance_error *err) {
+  unsigned ow = v->large ? 8 : 4;
+  uint64_t b0 = var_off(v, first), b1 = var_off(v, first + k);
+  uint64_t base = (uint64_t)(k + 1) * ow;
+  vb->len = 0;
+  CL_TRY(cl_buf_reserve(vb, (size_t)(base + (b1 - b0) + 8), err));
+  for (int64_t i = 0; i <= k; i++) {
+    uint64_t o = base + var_off(v, first + i) - b0;
+    if (ow == 8)
+      cl_put64(vb->data + vb->len, o);
+    else
+      cl_put32(vb->data + vb->len, (uint32_t)o);
+    vb->len += ow;
+  }
+  CL_TRY(cl_buf_append(vb, v->data + b0, (size_t)(b1 - b0), err));
+  return cl_buf_pad(vb, ow, 0x48, err);
+}
+
+static unsigned log2u(uint64_t k) {
+  unsigned l = 0;
+  while ((1ull << (l + 1)) <= k)
+    l++;
+  return l;
+}
+
+static uint64_t var_chunk_size(const leaf_view *v, int64_t first, int64_t k) {
+  return (uint64_t)(k + 1) * (v->large ? 8 : 4) + var_off(v, first + k) - var_off(v, first);
+}
+
+static clance_status encode_miniblock(const leaf_view *v, cl_file_version ver, cl_page_enc *out,
+                                      clance_error *err) {
+  chunk_writer w = {&out->bufs[0], &out->bufs[1], ver >= CL_FILE_V2_2};
+  cl_buf vb[2] = {CL_BUF_INIT, CL_BUF_INIT};
+  size_t nvb = 0;
+  clance_status st = CLANCE_OK;
+  int64_t fixed_k = 0;
+  if (!v->var) {
+    /* Power-of-two values per chunk, about CHUNK_TARGET bytes of data. */
+    uint64_t bits = v->bits + (v->item_validity ? v->dim : 0);
+    fixed_k = CHUNK_MAX_VALUES;
+    while (fixed_k > 2 && (uint64_t)fixed_k * bits > (uint64_t)CHUNK_TARGET * 8)
+      fixed_k /= 2;
+  }
+  for (int64_t i = 0; i < v->n;) {
+    int64_t rem = v->n - i, k;
+    int last;
+    if (v->var) {
+      if (rem <= CHUNK_MAX_VALUES && var_chunk_size(v, i, rem) <= CHUNK_TARGET) {
+        k = rem;
+        last = 1;
+      } else {
+        k = 2;
+        while (2 * k < rem && 2 * k <= CHUNK_MAX_VALUES && var_chunk_size(v, i, 2 * k) <= CHUNK_TARGET)
+          k *= 2;
+        last = 0;
+      }
+      CL_CHECK(st, var_chunk_buf(v, i, k, &vb[0], err));
+      nvb = 1;
+    } else {
+      last = rem <= fixed_k;
+      k = last ? rem : fixed_k;
+      CL_CHECK(st, fixed_chunk_bufs(v, i, k, vb, &nvb, err));
+    }
+    CL_CHECK(st, put_chunk(&w, last, log2u((uint64_t)k), k, v, i, vb, nvb, err));
+    i += k;
+  }
+  out->n_bufs = 2;
+
+  enc_store s;
+  s.n_enc = s.n_flat = 0;
+  mb_layout mb = LANCE__ENCODINGS21__MINI_BLOCK_LAYOUT__INIT;
+  Lance__Encodings21__RepDefLayer layer =
+      v->validity ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+                  : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+  if (v->validity)
+    mb.def_compression = flat_enc(&s, 16);
+  mb.value_compression = value_enc(&s, v);
+  mb.n_layers = 1;
+  mb.layers = &layer;
+  mb.has_num_buffers = 1;
+  mb.num_buffers = (v->f->type == CL_TYPE_FIXED_SIZE_LIST && v->item_validity) ? 2 : 1;
+  mb.has_num_items = 1;
+  mb.num_items = (uint64_t)v->n;
+  if (ver >= CL_FILE_V2_2) {
+    mb.has_has_large_chunk = 1;
+    mb.has_large_chunk = 1;
+  }
+  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
+  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
+  layout.mini_block_layout = &mb;
+  st = pack_layout(&layout, out, err);
+fail:
+  cl_buf_free(&vb[0]);
+  cl_buf_free(&vb[1]);
+  return st;
+}
+
+/* ---- full-zip ---- */
+
+static clance_status encode_fullzip(const leaf_view *v, cl_page_enc *out, clance_error *err) {
+  cl_buf *z = &out->bufs[0];
+  int has_def = v->validity != NULL;
+  clance_status st = CLANCE_OK;
+  uint64_t *starts = NULL;
+  if (v->var) {
+    starts = cl_malloc(((size_t)v->n + 1) * sizeof *starts, err);
+    if (!starts)
+      return err->code;
+  }
+  unsigned ow = v->large ? 8 : 4;
+  size_t item_vbytes = v->item_validity ? (v->dim + 7) / 8 : 0;
+  cl_buf tmp = CL_BUF_INIT;
+  for (int64_t i = 0; i < v->n; i++) {
+    int null = is_null(v, i);
+    if (starts)
+      starts[i] = z->len;
+    if (has_def)
+      CL_CHECK(st, cl_buf_append(z, null ? "\x01" : "\x00", 1, err));
+    if (v->var) {
+      if (null)
+        continue; /* a null variable-width value is only its control word */
+      uint64_t b0 = var_off(v, i), b1 = var_off(v, i + 1);
+      if (ow == 8)
+        CL_CHECK(st, cl_buf_append_u64(z, b1 - b0, err));
+      else
+        CL_CHECK(st, cl_buf_append_u32(z, (uint32_t)(b1 - b0), err));
+      CL_CHECK(st, cl_buf_append(z, v->data + b0, (size_t)(b1 - b0), err));
+    } else {
+      /* Fixed width: null rows still carry a full (zeroed) value. */
+      if (item_vbytes) {
+        CL_CHECK(st, bits_slice(&tmp, v->item_validity, i * v->dim, v->dim, err));
+        CL_CHECK(st, cl_buf_append(z, tmp.data, item_vbytes, err));
+      }
+      size_t w = v->bits / 8;
+      CL_CHECK(st, cl_buf_append(z, v->values + (size_t)i * w, w, err));
+    }
+  }
+  out->n_bufs = 1;
+  if (starts) {
+    /* Repetition index: byte offset of each row's entry plus the total, in
+     * the narrowest width that holds the total. */
+    starts[v->n] = z->len;
+    unsigned width = z->len < 0x100 ? 1 : z->len < 0x10000 ? 2 : z->len < 0x100000000ull ? 4 : 8;
+    cl_buf *ri = &out->bufs[1];
+    CL_CHECK(st, cl_buf_reserve(ri, ((size_t)v->n + 1) * width, err));
+    for (int64_t i = 0; i <= v->n; i++) {
+      uint64_t o = starts[i];
+      for (unsigned b = 0; b < width; b++)
+        ri->data[ri->len++] = (uint8_t)(o >> (8 * b));
+    }
+    out->n_bufs = 2;
+  }
+
+  enc_store s;
+  s.n_enc = s.n_flat = 0;
+  fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
+  Lance__Encodings21__RepDefLayer layer =
+      has_def ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+              : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+  fz.has_bits_def = has_def;
+  fz.bits_def = has_def ? 1 : 0;
+  if (v->var) {
+    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
+    fz.bits_per_offset = ow * 8;
+  } else {
+    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
+    fz.bits_per_value = (uint32_t)(v->bits + item_vbytes * 8);
+  }
+  fz.has_num_items = 1;
+  fz.num_items = (uint32_t)v->n;
+  fz.has_num_visible_items = 1;
+  fz.num_visible_items = (uint32_t)v->n;
+  fz.value_compression = value_enc(&s, v);
+  fz.n_layers = 1;
+  fz.layers = &layer;
+  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
+  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
+  layout.full_zip_layout = &fz;
+  st = pack_layout(&layout, out, err);
+fail:
+  free(starts);
+  cl_buf_free(&tmp);
+  return st;
+}
+
+clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t first_row,
+                               cl_file_version ver, cl_page_enc *out, clance_error *err) {
+  cl_page_enc_reset(out);
+  out->length = (uint64_t)page->length;
+  out->priority = first_row;
+  if (page->length > UINT32_MAX)
+    return cl_err(err, CLANCE_EINTERNAL, "page of %lld rows is too long", (long long)page->length);
+  if (f->type == CL_TYPE_NULL || page->null_count == page->length)
+    return encode_all_null(out, err);
+  leaf_view v;
+  make_view(f, page, &v);
+  uint64_t max_value;
+  if (v.var) {
+    max_value = 0;
+    for (int64_t i = 0; i < v.n; i++) {
+      uint64_t l = var_off(&v, i + 1) - var_off(&v, i);
+      if (l > max_value)
+        max_value = l;
+    }
+  } else {
+    max_value = v.bits / 8 + (v.item_validity ? (v.dim + 7) / 8 : 0);
+  }
+  if (max_value < MINIBLOCK_MAX_VALUE)
+    return encode_miniblock(&v, ver, out, err);
+  return encode_fullzip(&v, out, err);
+}

@@ -1,0 +1,67 @@
+/* Lance data files: write a file from Arrow batches, read its columns back.
+ * The writer handles flat columns (primitives, strings/binary, vectors); the
+ * reader decodes page by page. */
+#ifndef CL_FILE_FILE_H
+#define CL_FILE_FILE_H
+
+#include "arrow/array.h"
+#include "file/container.h"
+
+typedef struct cl_file_writer_opts {
+  cl_file_version version;
+  uint64_t page_bytes;        /* cut a page once a column buffers this much */
+  uint64_t max_rows_per_page; /* 0 = no row cap */
+} cl_file_writer_opts;
+
+typedef struct cl_file_writer cl_file_writer;
+
+/* Which top-level fields a file of this version lists, and where. */
+typedef struct cl_file_layout {
+  size_t n;
+  int32_t *field_ids;      /* DataFile.fields */
+  int32_t *column_indices; /* DataFile.column_indices */
+} cl_file_layout;
+void cl_file_layout_free(cl_file_layout *l);
+
+/* Check that every field of `schema` can be written as a column. */
+clance_status cl_file_check_writable(const cl_schema *schema, clance_error *err);
+
+/* `schema` must have field ids; it is copied. */
+clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
+                                  const cl_file_writer_opts *opts, cl_file_writer **out,
+                                  clance_error *err);
+/* Append rows [start, start+n) of a struct batch whose children match the
+ * schema (validated by the caller). */
+clance_status cl_file_writer_write(cl_file_writer *w, const struct ArrowArray *batch, int64_t start,
+                                   int64_t n, clance_error *err);
+uint64_t cl_file_writer_rows(const cl_file_writer *w);
+/* Bytes written plus bytes still buffered. */
+uint64_t cl_file_writer_bytes(const cl_file_writer *w);
+/* Flush, write metadata and footer, close; frees w. */
+clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint64_t *out_size,
+                                    cl_file_layout *out_layout, clance_error *err);
+/* Remove the partial file; frees w. */
+void cl_file_writer_abort(cl_file_writer *w);
+
+/* ---- reading ---- */
+
+typedef struct cl_file_reader {
+  cl_container_reader c;
+  cl_schema schema;     /* the file's own schema (with field ids) */
+  uint64_t num_rows;
+  size_t n_cols;
+  cl_column_info *cols; /* loaded on demand */
+  unsigned char *loaded;
+} cl_file_reader;
+
+clance_status cl_file_reader_open(const char *path, uint64_t expected_size, cl_file_reader **out,
+                                  clance_error *err);
+void cl_file_reader_close(cl_file_reader *r);
+clance_status cl_file_reader_column(cl_file_reader *r, size_t col, const cl_column_info **out,
+                                    clance_error *err);
+/* Decode page `page` of column `col` as field f. */
+clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t page,
+                                         const cl_field *f, struct ArrowArray *out,
+                                         clance_error *err);
+
+#endif
