@@ -1,0 +1,384 @@
+/* End-to-end tests of the public API: write fragments from Arrow streams,
+ * exchange them as JSON, commit, reopen and scan, and the error cases. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arrow/array.h"
+#include "io/fs.h"
+#include "test.h"
+#include "testdata.h"
+
+/* A stream of the given (spec) schema with rows from a callback. */
+typedef void (*fill_fn)(cl_arr *cols, int64_t n, void *ctx);
+
+static clance_status make_stream(const char *spec, const int32_t *a_vals, const char *const *b_vals,
+                                 int64_t n, struct ArrowArrayStream *out, clance_error *err) {
+  cl_schema s;
+  CL_TRY(cl_schema_parse_spec(spec, &s, err));
+  cl_arr cols[2];
+  struct ArrowArray kids[2], batch;
+  clance_status st = cl_arr_init(&cols[0], &s.fields[0], err);
+  if (!st)
+    st = cl_arr_init(&cols[1], &s.fields[1], err);
+  for (int64_t i = 0; !st && i < n; i++) {
+    st = cl_buf_append(&cols[0].values, &a_vals[i], 4, err);
+    if (!st)
+      st = cl_arr_append_valid(&cols[0], 1, err);
+    if (!st && b_vals[i]) {
+      st = cl_buf_append(&cols[1].values, b_vals[i], strlen(b_vals[i]), err);
+      if (!st)
+        st = cl_arr_push_offset(&cols[1], cols[1].values.len, err);
+      if (!st)
+        st = cl_arr_append_valid(&cols[1], 1, err);
+    } else if (!st) {
+      st = cl_arr_append_nulls(&cols[1], 1, err);
+    }
+  }
+  if (!st)
+    st = cl_arr_export(&cols[0], &kids[0], err);
+  if (!st)
+    st = cl_arr_export(&cols[1], &kids[1], err);
+  if (!st)
+    st = cl_struct_array_export(n, kids, 2, &batch, err);
+  if (!st)
+    st = cl_stream_from_batches(&s, &batch, 1, out, err);
+  cl_arr_free(&cols[0]);
+  cl_arr_free(&cols[1]);
+  cl_schema_free(&s);
+  return st;
+}
+
+/* Scan everything into "a b;a b;..." text. */
+static int scan_text(const char *uri, uint64_t version, char *out, size_t n) {
+  clance_error err;
+  clance_dataset *ds;
+  if (clance_dataset_open(uri, version, &ds, &err)) {
+    fprintf(stderr, "open: %s\n", err.message);
+    return -1;
+  }
+  struct ArrowArrayStream s;
+  clance_scan_options o;
+  clance_scan_options_init(&o);
+  o.batch_size = 2; /* several batches per fragment */
+  if (clance_dataset_scan(ds, &o, &s, &err)) {
+    clance_dataset_close(ds);
+    return -1;
+  }
+  clance_dataset_close(ds); /* the stream keeps what it needs */
+  size_t k = 0;
+  out[0] = 0;
+  for (;;) {
+    struct ArrowArray b;
+    if (s.get_next(&s, &b) != 0) {
+      fprintf(stderr, "scan: %s\n", s.get_last_error(&s));
+      s.release(&s);
+      return -1;
+    }
+    if (!b.release)
+      break;
+    const struct ArrowArray *a = b.children[0], *c = b.children[1];
+    for (int64_t i = 0; i < b.length; i++) {
+      const int32_t *off = c->buffers[1];
+      int64_t j = i + c->offset;
+      k += (size_t)snprintf(out + k, n - k, "%d %.*s;", ((const int32_t *)a->buffers[1])[i + a->offset],
+                            cl_array_valid(c, i) ? (int)(off[j + 1] - off[j]) : 4,
+                            cl_array_valid(c, i) ? (const char *)c->buffers[2] + off[j] : "NULL");
+    }
+    b.release(&b);
+  }
+  s.release(&s);
+  return 0;
+}
+
+static clance_fragments *worker(const char *uri, const int32_t *a, const char *const *b, int64_t n,
+                                const char *version) {
+  clance_error err;
+  struct ArrowArrayStream s;
+  if (make_stream("a:int32,b:string", a, b, n, &s, &err))
+    return NULL;
+  clance_write_options o;
+  clance_write_options_init(&o);
+  o.data_storage_version = version;
+  clance_fragments *f;
+  if (clance_write_fragments(uri, NULL, &s, &o, &f, &err)) {
+    fprintf(stderr, "write_fragments: %s\n", err.message);
+    return NULL;
+  }
+  return f;
+}
+
+/* JSON hand-off as a coordinator would receive it. */
+static clance_fragments *via_json(clance_fragments *f) {
+  clance_error err;
+  char *json;
+  if (clance_fragments_to_json(f, &json, &err))
+    return NULL;
+  clance_fragments *g;
+  clance_status st = clance_fragments_from_json(json, strlen(json), "worker", &g, &err);
+  clance_free(json);
+  clance_fragments_free(f);
+  return st ? NULL : g;
+}
+
+static void seed_example(const char *version) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("seed");
+  char uri[4200];
+  snprintf(uri, sizeof uri, "%s/dist_write", dir);
+  static const int32_t a1[] = {1, 2, 3}, a2[] = {4, 5, 6}, a3[] = {7, 8};
+  static const char *const b1[] = {"x", "y", "z"}, *const b2[] = {"u", "v", "w"},
+                           *const b3[] = {NULL, "t"};
+  clance_fragments *f1 = via_json(worker(uri, a1, b1, 3, version));
+  clance_fragments *f2 = via_json(worker(uri, a2, b2, 3, version));
+  REQUIRE(f1 && f2);
+  CHECK_EQ_U64(clance_fragments_count(f1), 1);
+  clance_fragments *all;
+  REQUIRE_OK(clance_fragments_new(&all, &err), &err);
+  REQUIRE_OK(clance_fragments_extend(all, f1, &err), &err);
+  REQUIRE_OK(clance_fragments_extend(all, f2, &err), &err);
+  struct ArrowSchema schema;
+  REQUIRE_OK(clance_schema_parse("a:int32,b:string", &schema, &err), &err);
+  clance_operation *op;
+  REQUIRE_OK(clance_operation_overwrite(&schema, all, &op, &err), &err);
+  uint64_t v = 0;
+  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
+  CHECK_EQ_U64(v, 1);
+  clance_operation_free(op);
+
+  clance_dataset *ds;
+  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
+  CHECK_EQ_U64(clance_dataset_version(ds), 1);
+  CHECK_EQ_U64(clance_dataset_num_fragments(ds), 2);
+  CHECK_EQ_U64(clance_dataset_count_rows(ds), 6);
+  CHECK_STR(clance_dataset_data_storage_version(ds), version ? version : "2.1");
+  clance_dataset_close(ds);
+  char text[1024];
+  REQUIRE(scan_text(uri, 0, text, sizeof text) == 0);
+  CHECK_STR(text, "1 x;2 y;3 z;4 u;5 v;6 w;");
+
+  /* A second Overwrite prepared against version 0 must not silently replace version 1. */
+  REQUIRE_OK(clance_operation_overwrite(&schema, all, &op, &err), &err);
+  CHECK(clance_commit(uri, op, 0, NULL, &v, &err) == CLANCE_ECONFLICT_RETRYABLE);
+  CHECK(strstr(err.message, "version 1 (Overwrite)") != NULL);
+  clance_operation_free(op);
+
+  /* Append a third worker's rows against version 1. */
+  clance_fragments *f3 = via_json(worker(uri, a3, b3, 2, NULL));
+  REQUIRE(f3);
+  REQUIRE_OK(clance_operation_append(f3, &op, &err), &err);
+  REQUIRE_OK(clance_commit(uri, op, 1, NULL, &v, &err), &err);
+  CHECK_EQ_U64(v, 2);
+  REQUIRE(scan_text(uri, 0, text, sizeof text) == 0);
+  CHECK_STR(text, "1 x;2 y;3 z;4 u;5 v;6 w;7 NULL;8 t;");
+  REQUIRE(scan_text(uri, 1, text, sizeof text) == 0);
+  CHECK_STR(text, "1 x;2 y;3 z;4 u;5 v;6 w;");
+  /* The same fragments committed again are a different data set only by
+   * name; a second Append prepared against version 1 is rebased over 2. */
+  clance_fragments *f4 = via_json(worker(uri, a3, b3, 2, NULL));
+  clance_operation *op4;
+  REQUIRE_OK(clance_operation_append(f4, &op4, &err), &err);
+  REQUIRE_OK(clance_commit(uri, op4, 1, NULL, &v, &err), &err);
+  CHECK_EQ_U64(v, 3);
+  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
+  CHECK_EQ_U64(clance_dataset_count_rows(ds), 10);
+  clance_fragments *frs;
+  REQUIRE_OK(clance_dataset_fragments(ds, &frs, &err), &err);
+  CHECK_EQ_U64(clance_fragments_count(frs), 4);
+  clance_fragments_free(frs);
+  clance_dataset_close(ds);
+  /* Committing fragments whose files are already in the table again is refused. */
+  CHECK(clance_commit(uri, op, 3, NULL, &v, &err) == CLANCE_OK); /* distinct op: new row copy */
+  clance_operation_free(op);
+  clance_operation_free(op4);
+  /* read_version newer than the latest. */
+  REQUIRE_OK(clance_operation_append(f3, &op, &err), &err);
+  CHECK(clance_commit(uri, op, 99, NULL, &v, &err) == CLANCE_EINVAL);
+  CHECK(strstr(err.message, "99") != NULL);
+  clance_operation_free(op);
+
+  clance_fragments_free(f3);
+  clance_fragments_free(f4);
+  clance_fragments_free(all);
+  clance_fragments_free(f1);
+  clance_fragments_free(f2);
+  schema.release(&schema);
+  free(dir);
+}
+
+static void test_seed_21(void) { seed_example(NULL); }
+static void test_seed_20(void) { seed_example("2.0"); }
+static void test_seed_22(void) { seed_example("2.2"); }
+
+static void test_errors(void) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("errors");
+  char uri[4200], other[4200];
+  snprintf(uri, sizeof uri, "%s/t", dir);
+  snprintf(other, sizeof other, "%s/other", dir);
+  static const int32_t a[] = {1};
+  static const char *const b[] = {"x"};
+  uint64_t v;
+  clance_operation *op;
+  /* Append to a dataset that does not exist. */
+  clance_fragments *f = worker(uri, a, b, 1, NULL);
+  REQUIRE(f);
+  REQUIRE_OK(clance_operation_append(f, &op, &err), &err);
+  CHECK(clance_commit(uri, op, 0, NULL, &v, &err) == CLANCE_ENOTFOUND);
+  clance_operation_free(op);
+  /* Fragments written for another dataset. */
+  struct ArrowSchema schema;
+  REQUIRE_OK(clance_schema_parse("a:int32,b:string", &schema, &err), &err);
+  REQUIRE_OK(clance_operation_overwrite(&schema, f, &op, &err), &err);
+  CHECK(clance_commit(other, op, 0, NULL, &v, &err) == CLANCE_ENOTFOUND);
+  CHECK(strstr(err.message, "does not exist") != NULL);
+  clance_operation_free(op);
+  {
+    char vdir[4300];
+    snprintf(vdir, sizeof vdir, "%s/_versions", other);
+    CHECK(!cl_path_exists(vdir)); /* the failed commit published nothing */
+  }
+  schema.release(&schema);
+  /* Schema that does not match the fragments. */
+  REQUIRE_OK(clance_schema_parse("a:int64,b:string", &schema, &err), &err);
+  REQUIRE_OK(clance_operation_overwrite(&schema, f, &op, &err), &err);
+  CHECK(clance_commit(uri, op, 0, NULL, &v, &err) == CLANCE_ESCHEMA);
+  CHECK(strstr(err.message, "int64") != NULL);
+  clance_operation_free(op);
+  schema.release(&schema);
+  REQUIRE_OK(clance_schema_parse("a:int32,c:string", &schema, &err), &err);
+  REQUIRE_OK(clance_operation_overwrite(&schema, f, &op, &err), &err);
+  CHECK(clance_commit(uri, op, 0, NULL, &v, &err) == CLANCE_ESCHEMA);
+  clance_operation_free(op);
+  schema.release(&schema);
+  /* Nothing was committed by the failures above. */
+  clance_dataset *ds;
+  CHECK(clance_dataset_open(uri, 0, &ds, &err) == CLANCE_ENOTFOUND);
+  /* Malformed JSON. */
+  clance_fragments *g;
+  CHECK(clance_fragments_from_json("[{\"id\": 0}]", 11, "frags.json", &g, &err) == CLANCE_ECORRUPT);
+  CHECK(strstr(err.message, "frags.json") != NULL);
+  CHECK(clance_fragments_from_json("{\"id\": 0, \"files\": [{\"path\": \"../x\", \"fields\": [0]}], "
+                                   "\"physical_rows\": 1}", 76, "f", &g, &err) == CLANCE_ECORRUPT);
+  CHECK(clance_fragments_from_json("[{", 2, "trunc.json", &g, &err) == CLANCE_ECORRUPT);
+  clance_fragments_free(f);
+  free(dir);
+}
+
+/* Every writable type, with nulls, several pages and files, each format. */
+static void roundtrip_types(const char *version) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("types");
+  char uri[4200];
+  snprintf(uri, sizeof uri, "%s/types.lance", dir);
+  const char *spec =
+      "b:bool,i8:int8,i16:int16,i32:int32,i64:int64,u8:uint8,u16:uint16,u32:uint32,u64:uint64,"
+      "f32:float32,f64:float64,s:string,ls:large_string,bin:binary,lbin:large_binary,"
+      "d:date32,ts:timestamp(us),tz:timestamp(us,UTC),v8:vector(float32,8),"
+      "v128:vector(float32,128),long:string,nn:int64!";
+  cl_schema s;
+  REQUIRE_OK(cl_schema_parse_spec(spec, &s, &err), &err);
+  td_rng r = {0x1234567};
+  const int64_t nb = 3, rows = 1500;
+  struct ArrowArray batches[3];
+  for (int64_t k = 0; k < nb; k++) {
+    struct ArrowArray kids[32];
+    for (size_t c = 0; c < s.n_fields; c++) {
+      cl_arr a;
+      REQUIRE_OK(cl_arr_init(&a, &s.fields[c], &err), &err);
+      int null_pct = k == 1 && c == 3 ? 100 : 10; /* an all-null stretch */
+      size_t max_str = !strcmp(s.fields[c].name, "long") ? 700 : 20;
+      REQUIRE_OK(td_fill(&a, &s.fields[c], rows, null_pct, max_str, &r, &err), &err);
+      REQUIRE_OK(cl_arr_export(&a, &kids[c], &err), &err);
+      cl_arr_free(&a);
+    }
+    REQUIRE_OK(cl_struct_array_export(rows, kids, s.n_fields, &batches[k], &err), &err);
+  }
+  /* Keep our own copy to compare with: write from a second identical stream. */
+  struct ArrowArrayStream stream;
+  REQUIRE_OK(cl_stream_from_batches(&s, batches, (size_t)nb, &stream, &err), &err);
+  /* Regenerate the same data for comparison. */
+  r.s = 0x1234567;
+  struct ArrowArray expect[3];
+  for (int64_t k = 0; k < nb; k++) {
+    struct ArrowArray kids[32];
+    for (size_t c = 0; c < s.n_fields; c++) {
+      cl_arr a;
+      REQUIRE_OK(cl_arr_init(&a, &s.fields[c], &err), &err);
+      int null_pct = k == 1 && c == 3 ? 100 : 10;
+      size_t max_str = !strcmp(s.fields[c].name, "long") ? 700 : 20;
+      REQUIRE_OK(td_fill(&a, &s.fields[c], rows, null_pct, max_str, &r, &err), &err);
+      REQUIRE_OK(cl_arr_export(&a, &kids[c], &err), &err);
+      cl_arr_free(&a);
+    }
+    REQUIRE_OK(cl_struct_array_export(rows, kids, s.n_fields, &expect[k], &err), &err);
+  }
+  clance_write_options o;
+  clance_write_options_init(&o);
+  o.data_storage_version = version;
+  o.max_rows_per_file = 2000;  /* 4500 rows -> 3 files */
+  o.page_bytes = 16 * 1024;    /* many pages per column */
+  o.max_rows_per_group = 700;
+  clance_fragments *f;
+  REQUIRE_OK(clance_write_fragments(uri, NULL, &stream, &o, &f, &err), &err);
+  CHECK_EQ_U64(clance_fragments_count(f), 3);
+  CHECK_EQ_U64(clance_fragments_num_rows(f), 4500);
+  struct ArrowSchema as;
+  REQUIRE_OK(cl_schema_to_arrow(&s, &as, &err), &err);
+  clance_operation *op;
+  REQUIRE_OK(clance_operation_overwrite(&as, f, &op, &err), &err);
+  uint64_t v;
+  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
+  clance_operation_free(op);
+  clance_fragments_free(f);
+  as.release(&as);
+
+  clance_dataset *ds;
+  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
+  CHECK_EQ_U64(clance_dataset_count_rows(ds), 4500);
+  clance_scan_options so;
+  clance_scan_options_init(&so);
+  so.batch_size = 1000;
+  REQUIRE_OK(clance_dataset_scan(ds, &so, &stream, &err), &err);
+  int64_t row = 0, mismatches = 0;
+  for (;;) {
+    struct ArrowArray b;
+    REQUIRE(stream.get_next(&stream, &b) == 0);
+    if (!b.release)
+      break;
+    for (int64_t i = 0; i < b.length; i++, row++) {
+      const struct ArrowArray *e = &expect[row / rows];
+      for (size_t c = 0; c < s.n_fields; c++)
+        if (!td_equal_at(&s.fields[c], b.children[c], i, e->children[c], row % rows)) {
+          if (mismatches++ < 5)
+            fprintf(stderr, "version %s: row %lld column %s differs\n", version ? version : "2.1",
+                    (long long)row, s.fields[c].name);
+        }
+    }
+    b.release(&b);
+  }
+  CHECK_EQ_U64(row, 4500);
+  CHECK_EQ_U64(mismatches, 0);
+  stream.release(&stream);
+  clance_dataset_close(ds);
+  for (int64_t k = 0; k < nb; k++)
+    expect[k].release(&expect[k]);
+  cl_schema_free(&s);
+  free(dir);
+}
+
+static void test_types_21(void) { roundtrip_types(NULL); }
+static void test_types_20(void) { roundtrip_types("2.0"); }
+static void test_types_22(void) { roundtrip_types("2.2"); }
+
+int main(void) {
+  RUN(test_seed_21);
+  RUN(test_seed_20);
+  RUN(test_seed_22);
+  RUN(test_errors);
+  RUN(test_types_21);
+  RUN(test_types_20);
+  RUN(test_types_22);
+  TEST_MAIN_END();
+}
