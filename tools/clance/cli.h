@@ -1,0 +1,62 @@
+/* The clance command-line tool: commands are described by a table that
+ * drives argument parsing, --help and the manual page alike. */
+#ifndef CLANCE_CLI_H
+#define CLANCE_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clance/clance.h"
+
+/* Exit codes (documented in --help and the manual). */
+enum {
+  EXIT_OK = 0,
+  EXIT_ERROR = 1,
+  EXIT_USAGE = 2,
+  EXIT_CONFLICT_RETRYABLE = 3,
+  EXIT_CONFLICT_INCOMPATIBLE = 4
+};
+
+typedef struct cli_option {
+  const char *name; /* "--schema" */
+  const char *arg;  /* "SPEC", or NULL for a flag */
+  const char *help;
+} cli_option;
+
+#define CLI_MAX_OPTS 16
+#define CLI_MAX_POS 4096
+
+typedef struct cli_args {
+  const char *values[CLI_MAX_OPTS]; /* per option of the command, NULL = absent ("" for a flag) */
+  const char *pos[CLI_MAX_POS];
+  int n_pos;
+} cli_args;
+
+typedef struct cli_command {
+  const char *name;
+  const char *synopsis;    /* "URI --schema SPEC --input FILE [options]" */
+  const char *summary;     /* one line */
+  const char *description; /* paragraphs */
+  const cli_option *opts;
+  int min_pos, max_pos;
+  int (*run)(const struct cli_command *cmd, const cli_args *a);
+} cli_command;
+
+/* Value of option `name` or NULL. */
+const char *cli_get(const cli_command *cmd, const cli_args *a, const char *name);
+/* Parse an unsigned integer option; exits with a usage error when malformed. */
+int cli_get_u64(const cli_command *cmd, const cli_args *a, const char *name, uint64_t *out);
+
+/* Print an error from the library and return the matching exit code. */
+int cli_fail(const char *cmd, const clance_error *err);
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...);
+
+void cli_print_help(FILE *out, const cli_command *cmd);
+
+extern const cli_command cli_cmd_write_fragments;
+extern const cli_command cli_cmd_commit;
+extern const cli_command cli_cmd_scan;
+extern const cli_command cli_cmd_info;
+extern const cli_command cli_cmd_versions;
+
+#endif

@@ -1,0 +1,102 @@
+/* clance write-fragments: phase 1 of a distributed write, run by each worker. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io/fs.h"
+#include "textio.h"
+
+static const cli_option opts[] = {
+    {"--schema", "SPEC", "column names and types, e.g. 'a:int32,b:string' (required)"},
+    {"--input", "FILE", "input file, '-' for standard input (required)"},
+    {"--format", "csv|jsonl", "input format (default: from the file extension, else jsonl)"},
+    {"--data-storage-version", "V", "Lance file format 2.0, 2.1 or 2.2 (default: the dataset's, else 2.1)"},
+    {"--mode", "auto|create|append", "reuse an existing dataset's field ids (auto, default) or not"},
+    {"--max-rows-per-file", "N", "start a new file and fragment after N rows (default 1048576)"},
+    {"--max-rows-per-group", "N", "at most N rows per page"},
+    {"--max-bytes-per-file", "N", "start a new file after about N bytes (default 90 GiB)"},
+    {"--batch-rows", "N", "rows parsed per batch (default 65536)"},
+    {"--output", "FILE", "write the fragment JSON to FILE (atomically) instead of stdout"},
+    {NULL, NULL, NULL}};
+
+static int format_of(const cli_command *cmd, const cli_args *a, const char *input) {
+  const char *f = cli_get(cmd, a, "--format");
+  if (f)
+    return cl_text_format_from_name(f);
+  size_t n = strlen(input);
+  if (n > 4 && !strcmp(input + n - 4, ".csv"))
+    return CL_TEXT_CSV;
+  return CL_TEXT_JSONL;
+}
+
+static int run(const cli_command *cmd, const cli_args *a) {
+  const char *uri = a->pos[0], *spec = cli_get(cmd, a, "--schema"),
+             *input = cli_get(cmd, a, "--input"), *output = cli_get(cmd, a, "--output");
+  if (!spec)
+    return cli_usage_error(cmd, "--schema is required");
+  if (!input)
+    return cli_usage_error(cmd, "--input is required");
+  int format = format_of(cmd, a, input);
+  if (format < 0)
+    return cli_usage_error(cmd, "--format must be csv or jsonl");
+  clance_write_options o;
+  clance_write_options_init(&o);
+  o.data_storage_version = cli_get(cmd, a, "--data-storage-version");
+  const char *mode = cli_get(cmd, a, "--mode");
+  if (mode && !strcmp(mode, "create"))
+    o.mode = CLANCE_WRITE_CREATE;
+  else if (mode && !strcmp(mode, "append"))
+    o.mode = CLANCE_WRITE_APPEND;
+  else if (mode && strcmp(mode, "auto") != 0)
+    return cli_usage_error(cmd, "--mode must be auto, create or append");
+  cli_get_u64(cmd, a, "--max-rows-per-file", &o.max_rows_per_file);
+  cli_get_u64(cmd, a, "--max-rows-per-group", &o.max_rows_per_group);
+  cli_get_u64(cmd, a, "--max-bytes-per-file", &o.max_bytes_per_file);
+  uint64_t batch_rows = 0;
+  cli_get_u64(cmd, a, "--batch-rows", &batch_rows);
+
+  clance_error err;
+  cl_schema schema;
+  if (cl_schema_parse_spec(spec, &schema, &err))
+    return cli_fail(cmd->name, &err);
+  struct ArrowSchema as;
+  struct ArrowArrayStream stream;
+  clance_fragments *frags = NULL;
+  char *json = NULL;
+  int rc = EXIT_OK;
+  if (cl_schema_to_arrow(&schema, &as, &err)) {
+    cl_schema_free(&schema);
+    return cli_fail(cmd->name, &err);
+  }
+  if (cl_text_reader_open(input, format, &schema, batch_rows, &stream, &err) ||
+      clance_write_fragments(uri, &as, &stream, &o, &frags, &err) ||
+      clance_fragments_to_json(frags, &json, &err)) {
+    rc = cli_fail(cmd->name, &err);
+  } else if (output) {
+    /* Atomic: a commit job never sees a half-written file. */
+    size_t n = strlen(json);
+    json[n] = '\n';
+    if (cl_put_replace(output, json, n + 1, 1, &err))
+      rc = cli_fail(cmd->name, &err);
+    json[n] = '\0';
+  } else {
+    printf("%s\n", json);
+  }
+  clance_free(json);
+  clance_fragments_free(frags);
+  as.release(&as);
+  cl_schema_free(&schema);
+  return rc;
+}
+
+const cli_command cli_cmd_write_fragments = {
+    "write-fragments",
+    "URI --schema SPEC --input FILE [--format csv|jsonl] [options]",
+    "Write data files for URI and print their FragmentMetadata as JSON, without committing.",
+    "Run this on every worker: files get unique names, so any number of workers may write\n"
+    "into the same dataset at once. Nothing becomes visible until 'clance commit' commits\n"
+    "the printed JSON. Schema types: bool, int8..int64, uint8..uint64, float16, float32,\n"
+    "float64, string, large_string, binary, large_binary, date32, timestamp(us[,TZ]),\n"
+    "vector(float32,N); append '!' for NOT NULL. JSON Lines input has one object per row;\n"
+    "CSV input has a header naming the columns.",
+    opts, 1, 1, run};
