@@ -671,6 +671,5 @@ fail:
 clance_status cl_stream_error(struct ArrowArrayStream *s, int rc, const char *what,
                               clance_error *err) {
   const char *msg = s->get_last_error ? s->get_last_error(s) : NULL;
-  clance_status code = rc == ENOMEM ? CLANCE_ENOMEM : rc == EIO ? CLANCE_EIO : CLANCE_EINVAL;
-  return cl_err(err, code, "%s: %s", what, msg ? msg : strerror(rc));
+  return cl_err(err, cl_errno_to_status(rc), "%s: %s", what, msg ? msg : strerror(rc));
 }

@@ -169,19 +169,9 @@ static clance_status open_fragment(scan_state *s, const pb_fragment *f, clance_e
 
 /* ---- stream callbacks ---- */
 
-static int errno_of(clance_status st) {
-  switch (st) {
-  case CLANCE_ENOMEM: return ENOMEM;
-  case CLANCE_EINVAL: return EINVAL;
-  case CLANCE_ENOTFOUND: return ENOENT;
-  case CLANCE_EUNSUPPORTED: return ENOSYS;
-  default: return EIO;
-  }
-}
-
 static int scan_fail(scan_state *s, clance_error *err) {
   snprintf(s->last_error, sizeof s->last_error, "%s", err->message);
-  return errno_of(err->code);
+  return cl_status_to_errno(err->code);
 }
 
 static clance_status next_batch(scan_state *s, struct ArrowArray *out, int *done, clance_error *err) {

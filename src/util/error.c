@@ -51,6 +51,34 @@ clance_status cl_err_errno(clance_error *err, int errnum, const char *op, const 
   return cl_err(err, code, "%s %s: %s", op, path, strerror(errnum));
 }
 
+int cl_status_to_errno(clance_status s) {
+  switch (s) {
+  case CLANCE_OK: return 0;
+  case CLANCE_ENOMEM: return ENOMEM;
+  case CLANCE_EINVAL: return EINVAL;
+  case CLANCE_ENOTFOUND: return ENOENT;
+  case CLANCE_EEXISTS: return EEXIST;
+  case CLANCE_ECORRUPT: return EBADMSG;
+  case CLANCE_EUNSUPPORTED: return EOPNOTSUPP;
+  case CLANCE_ESCHEMA: return EDOM;
+  default: return EIO;
+  }
+}
+
+clance_status cl_errno_to_status(int e) {
+  switch (e) {
+  case 0: return CLANCE_OK;
+  case ENOMEM: return CLANCE_ENOMEM;
+  case EINVAL: return CLANCE_EINVAL;
+  case ENOENT: return CLANCE_ENOTFOUND;
+  case EEXIST: return CLANCE_EEXISTS;
+  case EBADMSG: return CLANCE_ECORRUPT;
+  case EOPNOTSUPP: return CLANCE_EUNSUPPORTED;
+  case EDOM: return CLANCE_ESCHEMA;
+  default: return CLANCE_EIO;
+  }
+}
+
 void cl_err_clear(clance_error *err) {
   if (err) {
     err->code = CLANCE_OK;

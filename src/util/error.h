@@ -27,6 +27,12 @@ clance_status cl_err_errno(clance_error *err, int errnum, const char *op, const 
 
 void cl_err_clear(clance_error *err);
 
+/* Arrow streams report errno values; these keep clance's codes across a
+ * stream boundary (ECORRUPT <-> EBADMSG, EUNSUPPORTED <-> EOPNOTSUPP,
+ * ESCHEMA <-> EDOM, ENOTFOUND <-> ENOENT, ...). */
+int cl_status_to_errno(clance_status s);
+clance_status cl_errno_to_status(int e);
+
 #define CL_TRY(expr)                   \
   do {                                 \
     clance_status cl_try_s_ = (expr);  \

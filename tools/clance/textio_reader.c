@@ -63,9 +63,7 @@ static void reader_free(cl_text_reader *r) {
   free(r);
 }
 
-static int status_errno(clance_status st) {
-  return st == CLANCE_ENOMEM ? ENOMEM : st == CLANCE_EIO ? EIO : EINVAL;
-}
+static int status_errno(clance_status st) { return cl_status_to_errno(st); }
 
 static int rd_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
   cl_text_reader *r = s->private_data;
