@@ -1,6 +1,5 @@
 #include "table/deletion.h"
 
-#include <roaring/roaring.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +27,128 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Portable Roaring bitmaps are parsed here rather than by CRoaring: the
+ * Debian 12 CRoaring (0.2.66) prints to stderr on malformed input and trusts
+ * header cardinalities when extracting values, and this input is untrusted.
+ * The format: a cookie (12346: u32 container count follows; 12347 in the low
+ * 16 bits: count-1 in the high 16 bits, then a run-container bitmap), then
+ * per container (u16 key, u16 cardinality-1), then (for 12346, or 12347 with
+ * at least 4 containers) u32 offsets, then the containers: run (u16 count,
+ * count x (u16 start, u16 length-1)), array (cardinality x u16, at most 4096)
+ * or bitset (8192 bytes). */
+#define ROARING_COOKIE_NO_RUNS 12346u
+#define ROARING_COOKIE_RUNS 12347u
+
+typedef struct rd {
+  const uint8_t *p;
+  size_t len, pos;
+} rd;
+
+static int rd_u16(rd *r, uint16_t *v) {
+  if (r->len - r->pos < 2)
+    return -1;
+  *v = cl_le16(r->p + r->pos);
+  r->pos += 2;
+  return 0;
+}
+
+static clance_status push_row(cl_deletions *d, size_t *cap, uint32_t v, clance_error *err) {
+  if (d->n && v <= d->rows[d->n - 1])
+    return cl_err(err, CLANCE_ECORRUPT, "values out of order");
+  if (d->n == *cap) {
+    *cap = *cap ? *cap * 2 : 256;
+    uint32_t *p = realloc(d->rows, *cap * sizeof *p);
+    if (!p)
+      return cl_err_nomem(err, "deletion vector");
+    d->rows = p;
+  }
+  d->rows[d->n++] = v;
+  return CLANCE_OK;
+}
+
 static clance_status parse_bitmap(const uint8_t *data, size_t len, const char *what,
                                   cl_deletions *d, clance_error *err) {
-  roaring_bitmap_t *r = roaring_bitmap_portable_deserialize_safe((const char *)data, len);
-  if (!r)
-    return cl_err(err, CLANCE_ECORRUPT, "%s: not a valid portable Roaring bitmap", what);
-  uint64_t n = roaring_bitmap_get_cardinality(r);
-  d->rows = cl_malloc((size_t)(n ? n : 1) * sizeof *d->rows, err);
-  if (!d->rows) {
-    roaring_bitmap_free(r);
-    return err->code;
+  rd r = {data, len, 0};
+  size_t cap = 0;
+  if (len < 4)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: too short for a Roaring bitmap", what);
+  uint32_t cookie = cl_le32(data), n;
+  int runs = (cookie & 0xffff) == ROARING_COOKIE_RUNS;
+  r.pos = 4;
+  const uint8_t *run_bits = NULL;
+  if (runs) {
+    n = (cookie >> 16) + 1;
+    size_t rb = (n + 7) / 8;
+    if (len - r.pos < rb)
+      goto trunc;
+    run_bits = data + r.pos;
+    r.pos += rb;
+  } else if (cookie == ROARING_COOKIE_NO_RUNS) {
+    if (len - r.pos < 4)
+      goto trunc;
+    n = cl_le32(data + r.pos);
+    r.pos += 4;
+    if (n > 65536)
+      return cl_err(err, CLANCE_ECORRUPT, "%s: %u Roaring containers (at most 65536)", what, n);
+  } else {
+    return cl_err(err, CLANCE_ECORRUPT, "%s: not a portable Roaring bitmap (cookie %u)", what, cookie);
   }
-  roaring_bitmap_to_uint32_array(r, d->rows);
-  d->n = (size_t)n;
-  roaring_bitmap_free(r);
+  size_t hdr = r.pos;
+  if ((len - hdr) / 4 < n)
+    goto trunc;
+  r.pos += 4 * (size_t)n;
+  if (!runs || n >= 4) {
+    if ((len - r.pos) / 4 < n)
+      goto trunc;
+    r.pos += 4 * (size_t)n; /* offsets: redundant with sequential reading */
+  }
+  int prev_key = -1;
+  for (uint32_t i = 0; i < n; i++) {
+    uint16_t key = cl_le16(data + hdr + 4 * i), card1 = cl_le16(data + hdr + 4 * i + 2);
+    uint32_t card = (uint32_t)card1 + 1, base = (uint32_t)key << 16;
+    if ((int)key <= prev_key)
+      return cl_err(err, CLANCE_ECORRUPT, "%s: Roaring container keys out of order", what);
+    prev_key = key;
+    uint32_t got = 0;
+    if (run_bits && (run_bits[i / 8] >> (i % 8)) & 1) {
+      uint16_t nr;
+      if (rd_u16(&r, &nr))
+        goto trunc;
+      for (uint32_t k = 0; k < nr; k++) {
+        uint16_t start, len1;
+        if (rd_u16(&r, &start) || rd_u16(&r, &len1))
+          goto trunc;
+        if ((uint32_t)start + len1 > 0xffff)
+          return cl_err(err, CLANCE_ECORRUPT, "%s: Roaring run past its container", what);
+        for (uint32_t v = start; v <= (uint32_t)start + len1; v++, got++)
+          if (push_row(d, &cap, base | v, err))
+            return cl_err_ctx(err, "%s: Roaring run ", what);
+      }
+    } else if (card <= 4096) {
+      for (uint32_t k = 0; k < card; k++, got++) {
+        uint16_t v;
+        if (rd_u16(&r, &v))
+          goto trunc;
+        if (push_row(d, &cap, base | v, err))
+          return cl_err_ctx(err, "%s: Roaring array ", what);
+      }
+    } else {
+      if (len - r.pos < 8192)
+        goto trunc;
+      for (uint32_t v = 0; v < 65536; v++)
+        if ((data[r.pos + v / 8] >> (v % 8)) & 1) {
+          CL_TRY(push_row(d, &cap, base | v, err));
+          got++;
+        }
+      r.pos += 8192;
+    }
+    if (got != card)
+      return cl_err(err, CLANCE_ECORRUPT, "%s: Roaring container %u holds %u values, its header says %u",
+                    what, i, got, card);
+  }
   return CLANCE_OK;
+trunc:
+  return cl_err(err, CLANCE_ECORRUPT, "%s: truncated Roaring bitmap (%zu bytes)", what, len);
 }
 
 clance_status cl_deletions_parse(const uint8_t *data, size_t len, int bitmap, const char *what,
@@ -61,7 +167,8 @@ clance_status cl_deletions_parse(const uint8_t *data, size_t len, int bitmap, co
     return st;
   }
   /* Lance does not promise an order for .arrow files; sort and reject duplicates. */
-  qsort(d->rows, d->n, sizeof *d->rows, cmp_u32);
+  if (d->n > 1)
+    qsort(d->rows, d->n, sizeof *d->rows, cmp_u32);
   for (size_t i = 1; i < d->n; i++)
     if (d->rows[i] == d->rows[i - 1]) {
       cl_deletions_free(d);

@@ -36,6 +36,16 @@ clance_status cl_manifest_read(const char *path, uint64_t expect_version, cl_man
   memset(out, 0, sizeof *out);
   cl_buf b = CL_BUF_INIT;
   CL_TRY(cl_file_read_all(path, MAX_MANIFEST_SIZE, &b, err));
+  clance_status st = cl_manifest_parse(b.data ? b.data : (const uint8_t *)"", b.len, path,
+                                       expect_version, out, err);
+  cl_buf_free(&b);
+  return st;
+}
+
+clance_status cl_manifest_parse(const uint8_t *data, size_t len, const char *path,
+                                uint64_t expect_version, cl_manifest *out, clance_error *err) {
+  memset(out, 0, sizeof *out);
+  cl_buf b = {(uint8_t *)data, len, len}; /* read-only view */
   clance_status st = CLANCE_OK;
   if (!(out->path = cl_strdup(path, err))) {
     st = err->code;
@@ -104,10 +114,8 @@ clance_status cl_manifest_read(const char *path, uint64_t expect_version, cl_man
       goto fail;
     }
   }
-  cl_buf_free(&b);
   return CLANCE_OK;
 fail:
-  cl_buf_free(&b);
   cl_manifest_free(out);
   return st;
 }

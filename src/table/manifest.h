@@ -18,6 +18,9 @@ typedef struct cl_manifest {
 /* Read and validate a manifest file (`expect_version` 0 = any). */
 clance_status cl_manifest_read(const char *path, uint64_t expect_version, cl_manifest *out,
                                clance_error *err);
+/* The same from bytes in memory (`path` names them in errors). */
+clance_status cl_manifest_parse(const uint8_t *data, size_t len, const char *path,
+                                uint64_t expect_version, cl_manifest *out, clance_error *err);
 void cl_manifest_free(cl_manifest *m);
 
 /* Serialise: optional raw index block, optional inline transaction, then
