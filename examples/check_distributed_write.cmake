@@ -1,0 +1,11 @@
+# Runs the seed example on a fresh directory and checks what it reports.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+execute_process(COMMAND ${EXE} ${WORK}/dist_write RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "distributed_write failed (${rc}): ${err}")
+endif()
+string(FIND "${out}" "committed version 1: 2 fragments, 6 rows\n1 x\n2 y\n3 z\n4 u\n5 v\n6 w\n" pos)
+if(pos EQUAL -1)
+  message(FATAL_ERROR "unexpected output:\n${out}")
+endif()

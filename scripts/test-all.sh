@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up, build (warnings as errors) and run every test: unit, CLI, example,
+# fuzz smoke runs and the interop tests against the real Lance; then the same
+# suite again in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+scripts/setup.sh
+JOBS=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLANCE_WERROR=ON
+ninja -C build
+ctest --test-dir build --output-on-failure -j "$JOBS"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCLANCE_WERROR=ON -DCLANCE_SANITIZE=ON
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+echo "all tests passed (release and ASan+UBSan builds)"
