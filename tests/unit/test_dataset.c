@@ -266,6 +266,58 @@ static void test_errors(void) {
   free(dir);
 }
 
+static int count_files(const char *dir) {
+  cl_dirlist l;
+  clance_error err;
+  if (cl_list_dir(dir, &l, &err))
+    return 0;
+  int n = (int)l.n;
+  cl_dirlist_free(&l);
+  return n;
+}
+
+/* The stream must match the schema it is written with. */
+static void test_write_schema_errors(void) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("wschema");
+  char uri[4200], data[4300];
+  snprintf(uri, sizeof uri, "%s/t", dir);
+  snprintf(data, sizeof data, "%s/data", uri);
+  static const int32_t a[] = {1, 2};
+  static const char *const b[] = {"x", NULL};
+  struct ArrowArrayStream s;
+  struct ArrowSchema want;
+  clance_fragments *f = NULL;
+  /* Type mismatch between the stream and the given schema. */
+  REQUIRE_OK(make_stream("a:int32,b:string", a, b, 2, &s, &err), &err);
+  REQUIRE_OK(clance_schema_parse("a:int64,b:string", &want, &err), &err);
+  CHECK(clance_write_fragments(uri, &want, &s, NULL, &f, &err) == CLANCE_ESCHEMA);
+  CHECK(strstr(err.message, "int64") && strstr(err.message, "int32"));
+  CHECK(s.release == NULL); /* the stream was consumed and released */
+  want.release(&want);
+  /* A null in a NOT NULL column. */
+  REQUIRE_OK(make_stream("a:int32,b:string", a, b, 2, &s, &err), &err);
+  REQUIRE_OK(clance_schema_parse("a:int32,b:string!", &want, &err), &err);
+  CHECK(clance_write_fragments(uri, &want, &s, NULL, &f, &err) == CLANCE_ESCHEMA);
+  CHECK(strstr(err.message, "NOT NULL") != NULL);
+  want.release(&want);
+  CHECK_EQ_U64(count_files(data), 0); /* nothing left behind */
+  /* Unknown storage version. */
+  REQUIRE_OK(make_stream("a:int32,b:string", a, b, 2, &s, &err), &err);
+  clance_write_options o;
+  clance_write_options_init(&o);
+  o.data_storage_version = "3.7";
+  CHECK(clance_write_fragments(uri, NULL, &s, &o, &f, &err) == CLANCE_EINVAL);
+  CHECK(strstr(err.message, "3.7") != NULL);
+  /* Appending mode on a dataset that does not exist. */
+  REQUIRE_OK(make_stream("a:int32,b:string", a, b, 2, &s, &err), &err);
+  o.data_storage_version = NULL;
+  o.mode = CLANCE_WRITE_APPEND;
+  CHECK(clance_write_fragments(uri, NULL, &s, &o, &f, &err) == CLANCE_ENOTFOUND);
+  CHECK(f == NULL);
+  free(dir);
+}
+
 /* Every writable type, with nulls, several pages and files, each format. */
 static void roundtrip_types(const char *version) {
   clance_error err;
@@ -377,6 +429,7 @@ int main(void) {
   RUN(test_seed_20);
   RUN(test_seed_22);
   RUN(test_errors);
+  RUN(test_write_schema_errors);
   RUN(test_types_21);
   RUN(test_types_20);
   RUN(test_types_22);
