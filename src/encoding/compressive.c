@@ -118,7 +118,7 @@ static clance_status decode_variable_mb(const pb21_enc *e, const uint8_t *b, siz
   uint64_t *offs = cl_malloc((size_t)(n + 1) * sizeof *offs, err);
   if (!offs)
     return err->code;
-  const uint8_t *data;
+  const uint8_t *data = b;
   clance_status st = variable_chunk(e, b, len, n, &data, offs, what, err);
   cl_arr *a = s->arr;
   if (!st && !fsst) {

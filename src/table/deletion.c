@@ -171,8 +171,9 @@ clance_status cl_deletions_parse(const uint8_t *data, size_t len, int bitmap, co
     qsort(d->rows, d->n, sizeof *d->rows, cmp_u32);
   for (size_t i = 1; i < d->n; i++)
     if (d->rows[i] == d->rows[i - 1]) {
+      uint32_t row = d->rows[i];
       cl_deletions_free(d);
-      return cl_err(err, CLANCE_ECORRUPT, "%s: row %u is deleted twice", what, d->rows[i]);
+      return cl_err(err, CLANCE_ECORRUPT, "%s: row %u is deleted twice", what, row);
     }
   *out = d;
   return CLANCE_OK;
