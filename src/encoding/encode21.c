@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "encoding/encode.h"
+#include "encoding/fastlanes.h"
 
 #define CHUNK_TARGET 4096   /* value bytes per mini-block chunk */
 #define CHUNK_MAX_VALUES 4096
@@ -113,6 +114,7 @@ typedef struct enc_store {
   Lance__Encodings21__Flat flat[4];
   Lance__Encodings21__Variable variable;
   Lance__Encodings21__FixedSizeList fsl;
+  Lance__Encodings21__InlineBitpacking bitpack;
   int n_enc, n_flat;
 } enc_store;
 
@@ -180,10 +182,24 @@ static clance_status encode_all_null(cl_page_enc *out, clance_error *err) {
 /* ---- mini-block ---- */
 
 typedef struct chunk_writer {
-  cl_buf *meta; /* one word per chunk */
-  cl_buf *data; /* the chunks */
-  int large;    /* 2.2: u32 words and buffer sizes */
+  cl_buf *meta;   /* one word per chunk */
+  cl_buf *data;   /* the chunks */
+  int large;      /* 2.2: u32 words and buffer sizes */
+  cl_buf *levels; /* scratch for a chunk's encoded levels */
 } chunk_writer;
+
+/* Append one chunk: header, definition levels, then the value buffers. */
+/* Definition levels of one chunk (0 valid, 1 null), bit-packed out of line
+ * at one bit per level: a 1024-row chunk's levels take 128 bytes instead of
+ * 2 KiB of raw u16s. */
+static clance_status chunk_def_levels(const leaf_view *v, int64_t first, int64_t k, cl_buf *out,
+                                      clance_error *err) {
+  uint16_t lv[CHUNK_MAX_VALUES];
+  for (int64_t i = 0; i < k; i++)
+    lv[i] = is_null(v, first + i) ? 1 : 0;
+  out->len = 0;
+  return cl_outofline_bitpack_encode(16, 1, lv, (size_t)k, out, err);
+}
 
 /* Append one chunk: header, definition levels, then the value buffers. */
 static clance_status put_chunk(chunk_writer *w, int last, unsigned log2n, int64_t k,
@@ -192,9 +208,11 @@ static clance_status put_chunk(chunk_writer *w, int last, unsigned log2n, int64_
   cl_buf *d = w->data;
   size_t start = d->len;
   int has_def = v->validity != NULL;
+  if (has_def)
+    CL_TRY(chunk_def_levels(v, first, k, w->levels, err));
   CL_TRY(cl_buf_append_u16(d, has_def ? (uint16_t)k : 0, err));
   if (has_def)
-    CL_TRY(cl_buf_append_u16(d, (uint16_t)(2 * k), err));
+    CL_TRY(cl_buf_append_u16(d, (uint16_t)w->levels->len, err));
   for (size_t i = 0; i < nvb; i++) {
     if (w->large)
       CL_TRY(cl_buf_append_u32(d, (uint32_t)vbufs[i].len, err));
@@ -203,11 +221,7 @@ static clance_status put_chunk(chunk_writer *w, int last, unsigned log2n, int64_
   }
   CL_TRY(cl_buf_pad(d, 8, 0xFE, err));
   if (has_def) {
-    CL_TRY(cl_buf_reserve(d, (size_t)(2 * k), err));
-    for (int64_t i = 0; i < k; i++) {
-      cl_put16(d->data + d->len, is_null(v, first + i) ? 1 : 0);
-      d->len += 2;
-    }
+    CL_TRY(cl_buf_append(d, w->levels->data, w->levels->len, err));
     CL_TRY(cl_buf_pad(d, 8, 0xFE, err));
   }
   for (size_t i = 0; i < nvb; i++) {
@@ -281,14 +295,56 @@ static uint64_t var_chunk_size(const leaf_view *v, int64_t first, int64_t k) {
   return (uint64_t)(k + 1) * (v->large ? 8 : 4) + var_off(v, first + k) - var_off(v, first);
 }
 
+/* Integer-like columns are bit-packed (FastLanes, 1024 values per chunk)
+ * when that is smaller than plain values, Lance 12's rule: the sum over
+ * groups of (header word + 1024 * b bits) must undercut the raw bytes. Floats
+ * are left flat: their bit patterns rarely leave more than a bit to save. */
+static int bitpack_worth(const leaf_view *v) {
+  const cl_field *f = v->f;
+  if (v->var || f->type == CL_TYPE_FIXED_SIZE_LIST || f->type == CL_TYPE_FLOAT16 ||
+      f->type == CL_TYPE_FLOAT32 || f->type == CL_TYPE_FLOAT64 || f->type == CL_TYPE_BOOL)
+    return 0;
+  uint32_t w = v->bits;
+  if (w != 8 && w != 16 && w != 32 && w != 64)
+    return 0;
+  uint64_t packed = 0, raw = (uint64_t)v->n * (w / 8);
+  for (int64_t g = 0; g < v->n; g += 1024) {
+    int64_t k = v->n - g < 1024 ? v->n - g : 1024;
+    uint64_t acc = 0;
+    const uint8_t *p = v->values + (size_t)g * (w / 8);
+    switch (w) {
+    case 8: for (int64_t i = 0; i < k; i++) acc |= p[i]; break;
+    case 16: for (int64_t i = 0; i < k; i++) acc |= cl_le16(p + 2 * i); break;
+    case 32: for (int64_t i = 0; i < k; i++) acc |= cl_le32(p + 4 * i); break;
+    default: for (int64_t i = 0; i < k; i++) acc |= cl_le64(p + 8 * i); break;
+    }
+    packed += w / 8 + 128u * cl_bits_needed_u64(acc);
+  }
+  return packed < raw;
+}
+
+static pb21_enc *inline_bitpack_enc(enc_store *s, uint64_t w) {
+  pb21_enc *e = new_enc(s);
+  lance__encodings21__inline_bitpacking__init(&s->bitpack);
+  s->bitpack.has_uncompressed_bits_per_value = 1;
+  s->bitpack.uncompressed_bits_per_value = w;
+  e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING;
+  e->inline_bitpacking = &s->bitpack;
+  return e;
+}
+
 static clance_status encode_miniblock(const leaf_view *v, cl_file_version ver, cl_page_enc *out,
                                       clance_error *err) {
-  chunk_writer w = {&out->bufs[0], &out->bufs[1], ver >= CL_FILE_V2_2};
+  cl_buf levels = CL_BUF_INIT;
+  chunk_writer w = {&out->bufs[0], &out->bufs[1], ver >= CL_FILE_V2_2, &levels};
   cl_buf vb[2] = {CL_BUF_INIT, CL_BUF_INIT};
   size_t nvb = 0;
   clance_status st = CLANCE_OK;
   int64_t fixed_k = 0;
-  if (!v->var) {
+  int bitpack = bitpack_worth(v);
+  if (bitpack) {
+    fixed_k = 1024; /* one FastLanes group per chunk */
+  } else if (!v->var) {
     /* Power-of-two values per chunk, about CHUNK_TARGET bytes of data. */
     uint64_t bits = v->bits + (v->item_validity ? v->dim : 0);
     fixed_k = CHUNK_MAX_VALUES;
@@ -310,6 +366,14 @@ static clance_status encode_miniblock(const leaf_view *v, cl_file_version ver, c
       }
       CL_CHECK(st, var_chunk_buf(v, i, k, &vb[0], err));
       nvb = 1;
+    } else if (bitpack) {
+      last = rem <= fixed_k;
+      k = last ? rem : fixed_k;
+      vb[0].len = 0;
+      CL_CHECK(st, cl_buf_reserve(&vb[0], CL_INLINE_BITPACK_MAX_BYTES(64), err));
+      vb[0].len = cl_inline_bitpack_encode(v->bits, v->values + (size_t)i * (v->bits / 8), (size_t)k,
+                                           vb[0].data);
+      nvb = 1;
     } else {
       last = rem <= fixed_k;
       k = last ? rem : fixed_k;
@@ -326,9 +390,17 @@ static clance_status encode_miniblock(const leaf_view *v, cl_file_version ver, c
   Lance__Encodings21__RepDefLayer layer =
       v->validity ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
                   : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
-  if (v->validity)
-    mb.def_compression = flat_enc(&s, 16);
-  mb.value_compression = value_enc(&s, v);
+  Lance__Encodings21__OutOfLineBitpacking oob = LANCE__ENCODINGS21__OUT_OF_LINE_BITPACKING__INIT;
+  pb21_enc def_enc = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__INIT;
+  if (v->validity) {
+    oob.has_uncompressed_bits_per_value = 1;
+    oob.uncompressed_bits_per_value = 16;
+    oob.values = flat_enc(&s, 1);
+    def_enc.compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING;
+    def_enc.out_of_line_bitpacking = &oob;
+    mb.def_compression = &def_enc;
+  }
+  mb.value_compression = bitpack ? inline_bitpack_enc(&s, v->bits) : value_enc(&s, v);
   mb.n_layers = 1;
   mb.layers = &layer;
   mb.has_num_buffers = 1;
@@ -346,6 +418,7 @@ static clance_status encode_miniblock(const leaf_view *v, cl_file_version ver, c
 fail:
   cl_buf_free(&vb[0]);
   cl_buf_free(&vb[1]);
+  cl_buf_free(&levels);
   return st;
 }
 

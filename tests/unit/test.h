@@ -4,6 +4,7 @@
 #ifndef CL_TEST_H
 #define CL_TEST_H
 
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,21 @@ static inline char *cl_test_tmpdir(const char *tag) {
   snprintf(tmpl, sizeof tmpl, "%s/clance-%s-XXXXXX", base && *base ? base : "/tmp", tag);
   char *d = mkdtemp(tmpl);
   return d ? strdup(d) : NULL;
+}
+
+static inline int cl_test_rm_entry(const char *path, const struct stat *st, int flag,
+                                   struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+/* Remove a scratch directory made by cl_test_tmpdir, and free its name. */
+static inline void cl_test_rmtree(char *dir) {
+  if (dir)
+    nftw(dir, cl_test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  free(dir);
 }
 
 #endif
