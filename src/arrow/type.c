@@ -468,13 +468,14 @@ clance_status cl_field_from_arrow(const struct ArrowSchema *s, cl_field *out, cl
       cl_field_free(&idx);
       goto fail;
     }
+    cl_type_id index_type = idx.type;
     cl_field_free(&idx);
-    if (!cl_type_is_integer(idx.type)) {
+    if (!cl_type_is_integer(index_type)) {
       cl_err(err, CLANCE_EINVAL, "dictionary index type \"%s\" is not an integer", s->format);
       goto fail;
     }
     out->type = CL_TYPE_DICTIONARY;
-    out->index_type = idx.type;
+    out->index_type = index_type;
     out->children = cl_calloc(1, sizeof *out->children, err);
     if (!out->children)
       goto fail;
