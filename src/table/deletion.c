@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/array.h"
+#include "arrow/ipc.h"
 #include "io/fs.h"
 
 char *cl_deletion_path(const char *root, const pb_fragment *f, clance_error *err) {
@@ -151,6 +153,53 @@ trunc:
   return cl_err(err, CLANCE_ECORRUPT, "%s: truncated Roaring bitmap (%zu bytes)", what, len);
 }
 
+/* The .arrow form: an Arrow IPC file whose schema is exactly one non-nullable
+ * uint32 column "row_id" (Lance rejects anything else, and so do we). */
+static clance_status parse_arrow(const uint8_t *data, size_t len, const char *what,
+                                 cl_deletions *d, clance_error *err) {
+  cl_ipc_reader *r;
+  CL_TRY(cl_ipc_reader_open(data, len, what, &r, err));
+  const cl_schema *s = cl_ipc_reader_schema(r);
+  clance_status st = CLANCE_OK;
+  size_t cap = 0;
+  if (s->n_fields != 1 || strcmp(s->fields[0].name, "row_id") != 0 ||
+      s->fields[0].type != CL_TYPE_UINT32 || s->fields[0].nullable) {
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: a deletion file must hold one non-nullable uint32 "
+                "column \"row_id\"", what);
+    goto done;
+  }
+  for (;;) {
+    struct ArrowArray b;
+    int end = 0;
+    if ((st = cl_ipc_reader_next(r, &b, &end, err)) || end)
+      break;
+    const struct ArrowArray *c = b.children[0];
+    if (cl_array_null_count(c) > 0) {
+      st = cl_err(err, CLANCE_ECORRUPT, "%s: null row ids", what);
+    } else {
+      const uint32_t *v = (const uint32_t *)c->buffers[1] + c->offset;
+      if (d->n + (size_t)c->length > cap) {
+        cap = (d->n + (size_t)c->length) * 2;
+        uint32_t *p = realloc(d->rows, cap * sizeof *p);
+        if (!p)
+          st = cl_err_nomem(err, "deletion vector");
+        else
+          d->rows = p;
+      }
+      if (!st) {
+        memcpy(d->rows + d->n, v, (size_t)c->length * sizeof *v);
+        d->n += (size_t)c->length;
+      }
+    }
+    b.release(&b);
+    if (st)
+      break;
+  }
+done:
+  cl_ipc_reader_free(r);
+  return st;
+}
+
 clance_status cl_deletions_parse(const uint8_t *data, size_t len, int bitmap, const char *what,
                                  cl_deletions **out, clance_error *err) {
   *out = NULL;
@@ -161,7 +210,7 @@ clance_status cl_deletions_parse(const uint8_t *data, size_t len, int bitmap, co
   if (bitmap)
     st = parse_bitmap(data, len, what, d, err);
   else
-    st = cl_err(err, CLANCE_EUNSUPPORTED, "%s: Arrow deletion files are not supported yet", what);
+    st = parse_arrow(data, len, what, d, err);
   if (st) {
     cl_deletions_free(d);
     return st;

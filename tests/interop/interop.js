@@ -118,6 +118,32 @@ function lanceToClance(o, work, c, v) {
   if (info.data_storage_version !== v) throw new Error(`clance reports storage ${info.data_storage_version}, expected ${v}`);
 }
 
+// Lance deletes rows (few: .arrow deletion files; many: Roaring .bin files),
+// clance must skip exactly those rows and count the rest.
+function lanceDeletes(o, work, caseName, pred, v) {
+  const c = caseList().find((x) => x.name === caseName);
+  const ds = path.join(work, `del-${caseName}-${v}.lance`);
+  node('lance_write.js', [ds, caseName, '--storage-version', v, '--fragments', '3', '--replace', '--delete', pred.sql]);
+  const expected = path.join(work, `del-${caseName}-${v}.expected.jsonl`);
+  const rows = node('gen_input.js', [caseName]).split('\n').filter((l) => l.length);
+  fs.writeFileSync(expected, rows.filter((l) => !pred.js(JSON.parse(l))).map((l) => l + '\n').join(''));
+  const actual = path.join(work, `del-${caseName}-${v}.jsonl`);
+  fs.writeFileSync(actual, run(o.clance, ['scan', ds]));
+  compare(expected, actual, c.spec);
+  const info = JSON.parse(run(o.clance, ['info', ds]));
+  const want = rows.length - rows.filter((l) => pred.js(JSON.parse(l))).length;
+  if (info.num_rows !== want) throw new Error(`clance counts ${info.num_rows} rows, expected ${want}`);
+  const kinds = fs.readdirSync(path.join(ds, '_deletions')).map((f) => path.extname(f));
+  if (!kinds.includes(pred.ext)) throw new Error(`expected ${pred.ext} deletion files, found ${kinds.join(' ')}`);
+}
+
+const DELETES = [
+  { caseName: 'all_types', sql: 'id % 7 = 0', js: (r) => r.id % 7 === 0, ext: '.arrow' },
+  { caseName: 'big', sql: 'id % 3 = 0', js: (r) => r.id % 3 === 0, ext: '.bin' },
+  // Every row of the first fragment: Lance removes that fragment.
+  { caseName: 'low_cardinality', sql: 'id < 3000', js: (r) => r.id < 3000, ext: '.arrow' },
+];
+
 function clanceToLance(o, work, c, v) {
   const ds = path.join(work, `c2l-${c.name}-${v}.lance`);
   fs.rmSync(ds, { recursive: true, force: true });
@@ -211,6 +237,10 @@ function main() {
         const id = `${d}:${c.name}:${v}`;
         check(id, () => (d === 'lance-to-clance' ? lanceToClance : clanceToLance)(o, work, c, v));
       }
+      if (d === 'lance-to-clance')
+        for (const p of DELETES)
+          if (!o.cases || o.cases.includes(p.caseName))
+            check(`${d}:deletes:${p.caseName}:${v}`, () => lanceDeletes(o, work, p.caseName, p, v));
     }
   }
   console.log(`${passed} passed, ${failed} failed, ${xfailed} expected failures`);
