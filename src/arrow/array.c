@@ -431,6 +431,14 @@ static clance_status append_placeholders(cl_arr *a, int64_t n, clance_error *err
   }
 }
 
+clance_status cl_arr_append_placeholders(cl_arr *a, int64_t n, clance_error *err) {
+  if (n <= 0)
+    return CLANCE_OK;
+  CL_TRY(append_placeholders(a, n, err));
+  a->length += n;
+  return CLANCE_OK;
+}
+
 clance_status cl_arr_append_nulls(cl_arr *a, int64_t n, clance_error *err) {
   if (n <= 0)
     return CLANCE_OK;

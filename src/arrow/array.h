@@ -81,6 +81,10 @@ uint64_t cl_arr_last_offset(const cl_arr *a);
 clance_status cl_arr_append_from(cl_arr *dst, const struct ArrowArray *src, int64_t start,
                                  int64_t n, clance_error *err);
 
+/* Append n zeroed placeholder values and count them in length, leaving
+ * validity alone (decoders set validity afterwards). */
+clance_status cl_arr_append_placeholders(cl_arr *a, int64_t n, clance_error *err);
+
 /* Append n null elements (with zeroed placeholder values). */
 clance_status cl_arr_append_nulls(cl_arr *a, int64_t n, clance_error *err);
 

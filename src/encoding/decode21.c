@@ -1,10 +1,12 @@
 /* File format 2.1/2.2 page decoder: mini-block, full-zip and constant
- * (all-null) layouts of leaf columns. Levels are gathered for the whole page
- * and turned into Arrow validity at the end. */
+ * (all-null) layouts. Each layout yields the page's visible leaf values and
+ * its repetition/definition levels; flat columns turn the levels into
+ * validity directly, nested ones go through the level assembler. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "encoding/decode.h"
+#include "encoding/repdef.h"
 
 typedef Lance__Encodings21__MiniBlockLayout mb_layout;
 typedef Lance__Encodings21__FullZipLayout fz_layout;
@@ -23,61 +25,43 @@ clance_status cl_page_read_buffer(const cl_page_ctx *ctx, size_t i, cl_buf *out,
   return CLANCE_OK;
 }
 
-/* ---- levels -> validity for a flat (single item layer) leaf ---- */
+/* ---- the page's levels ---- */
 
-typedef struct level_info {
-  int has_def;      /* page stores definition levels */
-  int nullable;     /* the item layer is NULLABLE_ITEM */
-} level_info;
+typedef struct page_levels {
+  uint16_t *rep, *def; /* NULL when the page stores none */
+  uint64_t n, cap;
+} page_levels;
 
-static clance_status check_layers(const Lance__Encodings21__RepDefLayer *layers, size_t n, int has_rep,
-                                  int has_def, level_info *li, const char *what,
-                                  clance_error *err) {
-  if (n == 0)
-    return cl_err(err, CLANCE_ECORRUPT, "%s: page declares no rep/def layers", what);
-  if (n > 1 || has_rep)
-    return cl_err(err, CLANCE_EUNSUPPORTED,
-                  "%s: nested page (%zu rep/def layers) in a flat column is not supported", what, n);
-  li->nullable = layers[0] == LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM;
-  if (!li->nullable && layers[0] != LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM)
-    return cl_err(err, CLANCE_ECORRUPT, "%s: list layer %d in a flat column", what, (int)layers[0]);
-  if (has_def && !li->nullable)
-    return cl_err(err, CLANCE_ECORRUPT, "%s: definition levels on an all-valid layer", what);
-  li->has_def = has_def;
-  return CLANCE_OK;
+static void levels_free(page_levels *l) {
+  free(l->rep);
+  free(l->def);
+  memset(l, 0, sizeof *l);
 }
 
-/* Append validity for n entries whose def levels are `def` (NULL = all valid). */
-static clance_status apply_def(cl_arr *a, const uint16_t *def, uint64_t n, const char *what,
-                               clance_error *err) {
-  if (!def)
-    return cl_arr_append_valid(a, (int64_t)n, err);
-  uint64_t i = 0;
-  while (i < n) {
-    if (def[i] > 1)
-      return cl_err(err, CLANCE_ECORRUPT, "%s: definition level %u out of range", what, def[i]);
-    uint64_t j = i + 1;
-    while (j < n && def[j] == def[i])
-      j++;
-    if (def[i] == 0)
-      CL_TRY(cl_arr_append_valid(a, (int64_t)(j - i), err));
-    else
-      CL_TRY(cl_arr_append_null(a, (int64_t)(j - i), err));
-    i = j;
+/* Make room for `more` entries; allocate rep/def arrays on first use. */
+static clance_status levels_grow(page_levels *l, int has_rep, int has_def, uint64_t more,
+                                 clance_error *err) {
+  if (l->n + more <= l->cap && (!has_rep || l->rep) && (!has_def || l->def))
+    return CLANCE_OK;
+  uint64_t cap = l->cap ? l->cap : 1024;
+  while (cap < l->n + more)
+    cap *= 2;
+  if (cap > ((uint64_t)1 << 40))
+    return cl_err(err, CLANCE_ECORRUPT, "implausible number of level entries");
+  if (has_rep) {
+    uint16_t *p = realloc(l->rep, (size_t)cap * sizeof *p);
+    if (!p)
+      return cl_err_nomem(err, "levels");
+    l->rep = p;
   }
+  if (has_def) {
+    uint16_t *p = realloc(l->def, (size_t)cap * sizeof *p);
+    if (!p)
+      return cl_err_nomem(err, "levels");
+    l->def = p;
+  }
+  l->cap = cap;
   return CLANCE_OK;
-}
-
-/* The values builder and the validity builder are one cl_arr; the value
- * sinks advance `length`, so validity is applied to a shadow length. */
-static clance_status finish_validity(cl_arr *a, const uint16_t *def, uint64_t n, const char *what,
-                                     clance_error *err) {
-  int64_t len = a->length;
-  a->length = len - (int64_t)n;
-  clance_status st = apply_def(a, def, n, what, err);
-  if (!st && a->length != len)
-    st = cl_err(err, CLANCE_EINTERNAL, "%s: validity length mismatch", what);
-  return st;
 }
 
 /* ---- dictionary support ---- */
@@ -138,7 +122,7 @@ static clance_status gather(cl_arr *out, const cl_arr *dict, uint64_t dict_n, co
     }
   } else {
     uint32_t bits = cl_type_bits(f);
-    if (bits < 8 || bits % 8)
+    if (bits < 8 || bits % 8 || f->type == CL_TYPE_FIXED_SIZE_LIST)
       return cl_err(err, CLANCE_EUNSUPPORTED, "%s: dictionary of %s values", what, cl_type_name(f->type));
     size_t w = bits / 8;
     CL_TRY(cl_buf_reserve(&out->values, (size_t)n * w, err));
@@ -162,25 +146,19 @@ typedef struct mb_chunk {
 } mb_chunk;
 
 static clance_status decode_miniblock(const cl_page_ctx *ctx, const mb_layout *mb, const cl_field *f,
-                                      cl_arr *out, clance_error *err) {
+                                      cl_arr *out, page_levels *lv, clance_error *err) {
   const char *what = ctx->what;
-  level_info li;
-  CL_TRY(check_layers(mb->layers, mb->n_layers, mb->rep_compression != NULL,
-                      mb->def_compression != NULL, &li, what, err));
   if (!mb->value_compression)
     return cl_err(err, CLANCE_ECORRUPT, "%s: mini-block page without a value encoding", what);
   uint64_t nbuf_per_chunk = mb->num_buffers;
   if (nbuf_per_chunk < 1 || nbuf_per_chunk > 8)
     return cl_err(err, CLANCE_ECORRUPT, "%s: mini-block page with %llu value buffers per chunk",
                   what, (unsigned long long)nbuf_per_chunk);
-  uint64_t num_items = mb->num_items, rows = ctx->page->length;
-  if (num_items != rows)
-    return cl_err(err, CLANCE_ECORRUPT, "%s: page of %llu rows holds %llu items", what,
-                  (unsigned long long)rows, (unsigned long long)num_items);
+  uint64_t num_items = mb->num_items;
+  int has_rep = mb->rep_compression != NULL, has_def = mb->def_compression != NULL;
   int large = mb->has_large_chunk;
   clance_status st = CLANCE_OK;
-  cl_buf meta = CL_BUF_INIT, data = CL_BUF_INIT, dictbuf = CL_BUF_INIT, idx = CL_BUF_INIT;
-  uint16_t *def = NULL;
+  cl_buf meta = CL_BUF_INIT, data = CL_BUF_INIT, dictbuf = CL_BUF_INIT;
   mb_chunk *chunks = NULL;
   cl_dec_state ds = {0};
   cl_arr dict;
@@ -225,9 +203,7 @@ static clance_status decode_miniblock(const cl_page_ctx *ctx, const mb_layout *m
                 (unsigned long long)off, data.len);
     goto fail;
   }
-
   /* Dictionary pages: buffer 2 holds the entries, values are indices. */
-  cl_arr *sink_arr = out;
   if (mb->dictionary) {
     dict_n = mb->num_dictionary_items;
     CL_CHECK(st, cl_page_read_buffer(ctx, 2, &dictbuf, err));
@@ -245,29 +221,21 @@ static clance_status decode_miniblock(const cl_page_ctx *ctx, const mb_layout *m
       goto fail;
     }
   }
-  if (li.has_def) {
-    def = cl_malloc((size_t)(num_items ? num_items : 1) * sizeof *def, err);
-    if (!def) {
-      st = err->code;
-      goto fail;
-    }
-  }
-  uint64_t done = 0;
   for (size_t c = 0; c < n_chunks; c++) {
     const uint8_t *p = data.data + chunks[c].offset;
-    uint64_t size = chunks[c].size, pos = 0, nv = chunks[c].values;
-    uint64_t hdr = 2 + (mb->rep_compression ? 2 : 0) + (mb->def_compression ? 2 : 0) +
-                   nbuf_per_chunk * (large ? 4 : 2);
+    uint64_t size = chunks[c].size, pos, nv = chunks[c].values;
+    uint64_t hdr = 2 + (has_rep ? 2 : 0) + (has_def ? 2 : 0) + nbuf_per_chunk * (large ? 4 : 2);
     if (hdr > size) {
       st = cl_err(err, CLANCE_ECORRUPT, "%s: chunk %zu is shorter than its header", what, c);
       goto fail;
     }
-    uint64_t num_levels = cl_le16(p);
+    uint64_t num_levels = cl_le16(p), rep_size = 0, def_size = 0;
     pos = 2;
-    uint64_t def_size = 0;
-    if (mb->rep_compression)
+    if (has_rep) {
+      rep_size = cl_le16(p + pos);
       pos += 2;
-    if (mb->def_compression) {
+    }
+    if (has_def) {
       def_size = cl_le16(p + pos);
       pos += 2;
     }
@@ -277,15 +245,33 @@ static clance_status decode_miniblock(const cl_page_ctx *ctx, const mb_layout *m
       pos += large ? 4 : 2;
     }
     pos = (pos + 7) & ~7ull;
-    if (li.has_def) {
-      if (num_levels != nv || pos + def_size > size) {
+    if (has_rep || has_def) {
+      /* Every value is a level entry; lists add invisible entries. */
+      if (num_levels < nv || (!has_rep && num_levels != nv)) {
         st = cl_err(err, CLANCE_ECORRUPT, "%s: chunk %zu has %llu levels for %llu values", what, c,
                     (unsigned long long)num_levels, (unsigned long long)nv);
         goto fail;
       }
-      CL_CHECK(st, cl_decode_levels(mb->def_compression, p + pos, (size_t)def_size, nv, def + done,
-                                    what, err));
-      pos = (pos + def_size + 7) & ~7ull;
+      CL_CHECK(st, levels_grow(lv, has_rep, has_def, num_levels, err));
+      if (has_rep) {
+        if (pos + rep_size > size) {
+          st = cl_err(err, CLANCE_ECORRUPT, "%s: chunk %zu repetition levels overrun it", what, c);
+          goto fail;
+        }
+        CL_CHECK(st, cl_decode_levels(mb->rep_compression, p + pos, (size_t)rep_size, num_levels,
+                                      lv->rep + lv->n, what, err));
+        pos = (pos + rep_size + 7) & ~7ull;
+      }
+      if (has_def) {
+        if (pos + def_size > size) {
+          st = cl_err(err, CLANCE_ECORRUPT, "%s: chunk %zu definition levels overrun it", what, c);
+          goto fail;
+        }
+        CL_CHECK(st, cl_decode_levels(mb->def_compression, p + pos, (size_t)def_size, num_levels,
+                                      lv->def + lv->n, what, err));
+        pos = (pos + def_size + 7) & ~7ull;
+      }
+      lv->n += num_levels;
     }
     cl_chunk_bufs cb;
     cb.n = (size_t)nbuf_per_chunk;
@@ -305,28 +291,22 @@ static clance_status decode_miniblock(const cl_page_ctx *ctx, const mb_layout *m
       cl_sink is = {&ia, &idx_field};
       st = cl_decode_miniblock_values(mb->value_compression, &cb, nv, &is, &ds, what, err);
       if (!st)
-        st = gather(sink_arr, &dict, dict_n, ia.values.data, cl_type_bits(&idx_field), nv, what, err);
+        st = gather(out, &dict, dict_n, ia.values.data, cl_type_bits(&idx_field), nv, what, err);
       cl_arr_free(&ia);
       if (st)
         goto fail;
     } else {
-      cl_sink s = {sink_arr, f};
+      cl_sink s = {out, f};
       CL_CHECK(st, cl_decode_miniblock_values(mb->value_compression, &cb, nv, &s, &ds, what, err));
     }
-    done += nv;
   }
-  if ((uint64_t)out->length != num_items) {
+  if ((uint64_t)out->length != num_items)
     st = cl_err(err, CLANCE_ECORRUPT, "%s: decoded %lld values, page has %llu", what,
                 (long long)out->length, (unsigned long long)num_items);
-    goto fail;
-  }
-  st = finish_validity(out, def, num_items, what, err);
 fail:
   cl_buf_free(&meta);
   cl_buf_free(&data);
   cl_buf_free(&dictbuf);
-  cl_buf_free(&idx);
-  free(def);
   free(chunks);
   cl_dec_state_free(&ds);
   if (have_dict)
@@ -336,18 +316,14 @@ fail:
 
 /* ---- full-zip ---- */
 
-static clance_status decode_fullzip(const cl_page_ctx *ctx, const fz_layout *fz, const cl_field *f,
-                                    cl_arr *out, clance_error *err) {
+static clance_status decode_fullzip(const cl_page_ctx *ctx, const fz_layout *fz, const cl_path *path,
+                                    const cl_field *f, cl_arr *out, page_levels *lv,
+                                    clance_error *err) {
   const char *what = ctx->what;
-  level_info li;
-  CL_TRY(check_layers(fz->layers, fz->n_layers, fz->bits_rep > 0, fz->bits_def > 0, &li, what, err));
-  uint64_t n = fz->num_items, rows = ctx->page->length;
-  if (n != rows)
-    return cl_err(err, CLANCE_ECORRUPT, "%s: full-zip page of %llu rows holds %llu entries", what,
-                  (unsigned long long)rows, (unsigned long long)n);
-  unsigned cw_bits = fz->bits_rep + fz->bits_def;
+  uint64_t n = fz->num_items;
   if (fz->bits_def > 16 || fz->bits_rep > 16)
-    return cl_err(err, CLANCE_ECORRUPT, "%s: control word of %u bits", what, cw_bits);
+    return cl_err(err, CLANCE_ECORRUPT, "%s: control word of %u bits", what, fz->bits_rep + fz->bits_def);
+  unsigned cw_bits = fz->bits_rep + fz->bits_def;
   unsigned cw = cw_bits == 0 ? 0 : cw_bits <= 8 ? 1 : cw_bits <= 16 ? 2 : 4;
   int var;
   uint64_t vbytes = 0;
@@ -365,17 +341,18 @@ static clance_status decode_fullzip(const cl_page_ctx *ctx, const fz_layout *fz,
   } else {
     return cl_err(err, CLANCE_ECORRUPT, "%s: full-zip page without a value width", what);
   }
+  int has_rep = fz->bits_rep > 0, has_def = fz->bits_def > 0;
   clance_status st = CLANCE_OK;
   cl_buf z = CL_BUF_INIT;
   cl_dec_state ds = {0};
-  uint16_t *def = NULL;
   CL_CHECK(st, cl_page_read_buffer(ctx, 0, &z, err));
-  if (li.has_def) {
-    def = cl_malloc((size_t)(n ? n : 1) * sizeof *def, err);
-    if (!def) {
-      st = err->code;
+  if (has_rep || has_def) {
+    if (n > z.len / (cw ? cw : 1)) {
+      st = cl_err(err, CLANCE_ECORRUPT, "%s: %llu entries cannot fit %zu bytes", what,
+                  (unsigned long long)n, z.len);
       goto fail;
     }
+    CL_CHECK(st, levels_grow(lv, has_rep, has_def, n, err));
   }
   cl_sink s = {out, f};
   size_t pos = 0;
@@ -392,17 +369,18 @@ static clance_status decode_fullzip(const cl_page_ctx *ctx, const fz_layout *fz,
       pos += cw;
     }
     uint16_t d = (uint16_t)(word & ((1u << fz->bits_def) - 1));
-    if (def)
-      def[i] = d;
-    if (d > 1) {
-      st = cl_err(err, CLANCE_ECORRUPT, "%s: definition level %u in a flat column", what, d);
-      goto fail;
-    }
+    if (has_def)
+      lv->def[lv->n] = d;
+    if (has_rep)
+      lv->rep[lv->n] = (uint16_t)(word >> fz->bits_def);
+    if (has_rep || has_def)
+      lv->n++;
+    if (d > path->max_visible_def)
+      continue; /* invisible (null or empty list above the leaf): no value */
     if (var) {
       if (d != 0) {
-        /* A null variable-width value has no bytes: append an empty one. */
-        CL_CHECK(st, cl_arr_push_offset(out, out->values.len, err));
-        out->length++;
+        /* A null variable-width value has no bytes: an empty placeholder. */
+        CL_CHECK(st, cl_arr_append_placeholders(out, 1, err));
         continue;
       }
       if (z.len - pos < ob) {
@@ -431,195 +409,269 @@ static clance_status decode_fullzip(const cl_page_ctx *ctx, const fz_layout *fz,
       pos += (size_t)vbytes;
     }
   }
-  st = finish_validity(out, def, n, what, err);
+  if (fz->has_num_visible_items && (uint64_t)out->length != fz->num_visible_items)
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: full-zip page holds %lld visible values, its header says %u",
+                what, (long long)out->length, fz->num_visible_items);
 fail:
   cl_buf_free(&z);
   cl_dec_state_free(&ds);
-  free(def);
   return st;
 }
 
 /* ---- constant / all-null ---- */
 
-static clance_status decode_constant(const cl_page_ctx *ctx, const const_layout *cl, const cl_field *f,
-                                     cl_arr *out, clance_error *err) {
+static clance_status constant_levels(const cl_page_ctx *ctx, const const_layout *cl, size_t rep_buf,
+                                     page_levels *lv, clance_error *err) {
+  const char *what = ctx->what;
+  cl_buf rb = CL_BUF_INIT, db = CL_BUF_INIT;
+  clance_status st = CLANCE_OK;
+  CL_CHECK(st, cl_page_read_buffer(ctx, rep_buf, &rb, err));
+  CL_CHECK(st, cl_page_read_buffer(ctx, rep_buf + 1, &db, err));
+  /* 2.1 stores raw u16 levels; 2.2 may compress them and records counts. */
+  uint64_t nr = cl->rep_compression ? cl->num_rep_values : rb.len / 2;
+  uint64_t nd = cl->def_compression ? cl->num_def_values : db.len / 2;
+  int has_rep = nr > 0, has_def = nd > 0;
+  uint64_t n = has_rep ? nr : nd;
+  if ((has_rep && has_def && nr != nd) || ((!cl->rep_compression && rb.len % 2) ||
+                                           (!cl->def_compression && db.len % 2))) {
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: constant page levels of different lengths", what);
+    goto fail;
+  }
+  if (n > ((uint64_t)1 << 32)) {
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: implausible level count", what);
+    goto fail;
+  }
+  CL_CHECK(st, levels_grow(lv, has_rep, has_def, n, err));
+  pb21_enc flat16 = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__INIT;
+  Lance__Encodings21__Flat fl = LANCE__ENCODINGS21__FLAT__INIT;
+  fl.bits_per_value = 16;
+  flat16.compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+  flat16.flat = &fl;
+  if (has_rep)
+    CL_CHECK(st, cl_decode_levels(cl->rep_compression ? cl->rep_compression : &flat16, rb.data, rb.len,
+                                  n, lv->rep, what, err));
+  if (has_def)
+    CL_CHECK(st, cl_decode_levels(cl->def_compression ? cl->def_compression : &flat16, db.data, db.len,
+                                  n, lv->def, what, err));
+  lv->n = n;
+fail:
+  cl_buf_free(&rb);
+  cl_buf_free(&db);
+  return st;
+}
+
+/* One constant value (inline bytes, or a serialized one-element array). */
+static clance_status constant_value(const cl_page_ctx *ctx, const const_layout *cl, cl_buf *vb,
+                                    const uint8_t **val, size_t *vlen, clance_error *err) {
+  if (cl->has_inline_value) {
+    *val = cl->inline_value.data;
+    *vlen = cl->inline_value.len;
+    return CLANCE_OK;
+  }
+  CL_TRY(cl_page_read_buffer(ctx, 0, vb, err));
+  /* u32 buffer count, u32 lengths, then the buffers back to back; the
+   * value is in the last buffer (after the offsets for variable width). */
+  uint32_t k = vb->len >= 4 ? cl_le32(vb->data) : 0;
+  if (k == 0 || k > 4 || vb->len < 4 + 4 * (size_t)k)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: malformed constant value buffer", ctx->what);
+  size_t p = 4 + 4 * (size_t)k, total = 0;
+  for (uint32_t i = 0; i < k; i++)
+    total += cl_le32(vb->data + 4 + 4 * i);
+  if (total > vb->len - p)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: constant value buffers overrun", ctx->what);
+  size_t last = cl_le32(vb->data + 4 + 4 * (k - 1));
+  *val = vb->data + p + total - last;
+  *vlen = last;
+  return CLANCE_OK;
+}
+
+static clance_status append_constant(cl_arr *out, const cl_field *f, const uint8_t *val, size_t vlen,
+                                     const char *what, clance_error *err) {
+  if (cl_type_is_binary_like(f->type)) {
+    CL_TRY(cl_buf_append(&out->values, val, vlen, err));
+    CL_TRY(cl_arr_push_offset(out, out->values.len, err));
+  } else if (f->type == CL_TYPE_FIXED_SIZE_LIST) {
+    uint32_t bits = cl_type_bits(f);
+    if (bits % 8 || vlen < bits / 8)
+      return cl_err(err, CLANCE_EUNSUPPORTED, "%s: constant of %zu bytes for %s", what, vlen,
+                    cl_type_name(f->type));
+    cl_arr *item = &out->children[0];
+    CL_TRY(cl_buf_append(&item->values, val, bits / 8, err));
+    CL_TRY(cl_arr_append_valid(item, f->size, err));
+  } else {
+    uint32_t bits = cl_type_bits(f);
+    if (bits == 1) {
+      size_t need = (size_t)((out->length + 8) >> 3);
+      if (need > out->values.len)
+        CL_TRY(cl_buf_fill(&out->values, 0, need - out->values.len, err));
+      if (vlen && val[0])
+        cl_bit_set(out->values.data, out->length);
+    } else if (bits % 8 || bits == 0 || vlen < bits / 8) {
+      return cl_err(err, CLANCE_EUNSUPPORTED, "%s: constant of %zu bytes for %s", what, vlen,
+                    cl_type_name(f->type));
+    } else {
+      CL_TRY(cl_buf_append(&out->values, val, bits / 8, err));
+    }
+  }
+  out->length++;
+  return CLANCE_OK;
+}
+
+static clance_status decode_constant(const cl_page_ctx *ctx, const const_layout *cl, const cl_path *path,
+                                     const cl_field *f, cl_arr *out, page_levels *lv,
+                                     clance_error *err) {
   const char *what = ctx->what;
   uint64_t rows = ctx->page->length;
   size_t nb = ctx->page->n_bufs;
   int has_value = cl->has_inline_value || nb == 1 || nb == 3;
-  /* Levels: inline raw u16 buffers (2.1 "complex all-null"), or compressed (2.2). */
-  size_t def_buf = has_value ? 2 : 1;
-  int has_levels = nb >= 2;
-  level_info li;
-  memset(&li, 0, sizeof li);
-  uint16_t *def = NULL;
-  clance_status st = CLANCE_OK;
-  cl_buf b = CL_BUF_INIT;
-  if (has_levels) {
-    cl_buf rep = CL_BUF_INIT;
-    CL_TRY(cl_page_read_buffer(ctx, has_value ? 1 : 0, &rep, err));
-    size_t rep_len = rep.len;
-    cl_buf_free(&rep);
-    CL_TRY(check_layers(cl->layers, cl->n_layers, rep_len > 0, 1, &li, what, err));
-    CL_CHECK(st, cl_page_read_buffer(ctx, def_buf, &b, err));
-    def = cl_malloc((size_t)(rows ? rows : 1) * sizeof *def, err);
-    if (!def) {
-      st = err->code;
-      goto fail;
-    }
-    if (cl->def_compression) {
-      if (cl->num_def_values != rows) {
-        st = cl_err(err, CLANCE_ECORRUPT, "%s: %llu definition levels for %llu rows", what,
-                    (unsigned long long)cl->num_def_values, (unsigned long long)rows);
-        goto fail;
-      }
-      CL_CHECK(st, cl_decode_levels(cl->def_compression, b.data, b.len, rows, def, what, err));
-    } else {
-      pb21_enc flat16 = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__INIT;
-      Lance__Encodings21__Flat fl = LANCE__ENCODINGS21__FLAT__INIT;
-      fl.bits_per_value = 16;
-      flat16.compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
-      flat16.flat = &fl;
-      CL_CHECK(st, cl_decode_levels(&flat16, b.data, b.len, rows, def, what, err));
-    }
-  } else {
-    CL_TRY(check_layers(cl->layers, cl->n_layers, 0, 0, &li, what, err));
-  }
-  if (!has_value) {
-    /* All null: every visible entry is null. */
-    if (!li.nullable && !f->nullable)
-      st = cl_err(err, CLANCE_ECORRUPT, "%s: all-null page in a non-nullable column", what);
-    else if (f->type == CL_TYPE_NULL)
-      out->length += (int64_t)rows, out->null_count += (int64_t)rows;
-    else {
-      /* Zeroed placeholder values so the Arrow buffers are well formed. */
-      cl_sink s = {out, f};
-      (void)s;
-      if (cl_type_is_binary_like(f->type)) {
-        for (uint64_t i = 0; !st && i < rows; i++)
-          st = cl_arr_push_offset(out, out->values.len, err);
-      } else if (f->type == CL_TYPE_FIXED_SIZE_LIST) {
-        cl_arr *item = &out->children[0];
-        uint64_t items = rows * (uint64_t)f->size;
-        uint32_t ib = cl_type_bits(&f->children[0]);
-        st = cl_buf_fill(&item->values, 0, (size_t)(ib == 1 ? (items + 7) / 8 : items * (ib / 8)), err);
-        if (!st)
-          st = cl_arr_append_valid(item, (int64_t)items, err);
-      } else {
-        uint32_t bits = cl_type_bits(f);
-        st = cl_buf_fill(&out->values, 0, (size_t)(bits == 1 ? (rows + 7) / 8 : rows * (bits / 8)), err);
-      }
-      if (!st)
-        st = cl_arr_append_null(out, (int64_t)rows, err);
-    }
-    goto fail;
-  }
-  /* A constant value (2.2): inline bytes, or a serialized one-element array. */
-  const uint8_t *val;
-  size_t vlen;
+  if (nb >= 2)
+    CL_TRY(constant_levels(ctx, cl, has_value && !cl->has_inline_value ? 1 : 0, lv, err));
+  const uint8_t *val = NULL;
+  size_t vlen = 0;
   cl_buf vb = CL_BUF_INIT;
-  if (cl->has_inline_value) {
-    val = cl->inline_value.data;
-    vlen = cl->inline_value.len;
-  } else {
-    CL_CHECK(st, cl_page_read_buffer(ctx, 0, &vb, err));
-    /* u32 buffer count, u32 lengths, then the buffers back to back; the
-     * value is in the last buffer (after the offsets for variable width). */
-    if (vb.len < 4 || cl_le32(vb.data) == 0 || cl_le32(vb.data) > 4 ||
-        vb.len < 4 + 4 * (size_t)cl_le32(vb.data)) {
-      cl_buf_free(&vb);
-      st = cl_err(err, CLANCE_ECORRUPT, "%s: malformed constant value buffer", what);
-      goto fail;
-    }
-    uint32_t k = cl_le32(vb.data);
-    size_t p = 4 + 4 * (size_t)k, lens_total = 0;
-    for (uint32_t i = 0; i < k; i++)
-      lens_total += cl_le32(vb.data + 4 + 4 * i);
-    if (lens_total > vb.len - p) {
-      cl_buf_free(&vb);
-      st = cl_err(err, CLANCE_ECORRUPT, "%s: constant value buffers overrun", what);
-      goto fail;
-    }
-    size_t last = cl_le32(vb.data + 4 + 4 * (k - 1));
-    val = vb.data + p + lens_total - last;
-    vlen = last;
+  if (has_value)
+    CL_TRY(constant_value(ctx, cl, &vb, &val, &vlen, err));
+  clance_status st = CLANCE_OK;
+  const cl_path_node *leaf = &path->nodes[path->depth - 1];
+  uint64_t n = lv->n ? lv->n : rows;
+  for (uint64_t i = 0; i < n && !st; i++) {
+    uint16_t d = lv->def ? lv->def[i] : (has_value ? 0 : leaf->null_code);
+    if (!lv->def && !has_value && !lv->rep && path->depth == 1 && !leaf->null_code)
+      st = cl_err(err, CLANCE_ECORRUPT, "%s: all-null page in a non-nullable column", what);
+    if (d > path->max_visible_def)
+      continue;
+    if (d == 0 && has_value)
+      st = append_constant(out, f, val, vlen, what, err);
+    else
+      st = cl_arr_append_placeholders(out, 1, err);
   }
-  for (uint64_t i = 0; !st && i < rows; i++) {
-    if (cl_type_is_binary_like(f->type)) {
-      st = cl_buf_append(&out->values, val, vlen, err);
-      if (!st)
-        st = cl_arr_push_offset(out, out->values.len, err);
-      out->length++;
-    } else {
-      uint32_t bits = f->type == CL_TYPE_FIXED_SIZE_LIST ? cl_type_bits(&f->children[0]) * (uint32_t)f->size
-                                                         : cl_type_bits(f);
-      if (bits % 8 || vlen < bits / 8) {
-        st = cl_err(err, CLANCE_EUNSUPPORTED, "%s: constant of %zu bytes for %s", what, vlen,
-                    cl_type_name(f->type));
-        break;
-      }
-      if (f->type == CL_TYPE_FIXED_SIZE_LIST) {
-        cl_arr *item = &out->children[0];
-        st = cl_buf_append(&item->values, val, bits / 8, err);
-        if (!st)
-          st = cl_arr_append_valid(item, f->size, err);
-      } else {
-        st = cl_buf_append(&out->values, val, bits / 8, err);
-      }
-      out->length++;
-    }
+  if (!st && !lv->n && !has_value && path->depth == 1) {
+    /* Simple all-null page: no level buffers; give every row the null code. */
+    st = levels_grow(lv, 0, 1, rows, err);
+    for (uint64_t i = 0; !st && i < rows; i++)
+      lv->def[i] = leaf->null_code;
+    lv->n = rows;
   }
   cl_buf_free(&vb);
-  if (!st)
-    st = finish_validity(out, def, rows, what, err);
-fail:
-  cl_buf_free(&b);
-  free(def);
   return st;
 }
 
-clance_status cl_decode21_page(const cl_page_ctx *ctx, cl_file_version v, const cl_field *f,
+/* ---- page entry point ---- */
+
+static const Lance__Encodings21__RepDefLayer *layout_layers(const pb21_layout *l, size_t *n) {
+  switch (l->layout_case) {
+  case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT:
+    *n = l->mini_block_layout->n_layers;
+    return l->mini_block_layout->layers;
+  case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT:
+    *n = l->full_zip_layout->n_layers;
+    return l->full_zip_layout->layers;
+  case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT:
+    *n = l->constant_layout->n_layers;
+    return l->constant_layout->layers;
+  default:
+    *n = 0;
+    return NULL;
+  }
+}
+
+/* A flat column: every entry is a row; validity is def == 0. */
+static clance_status finish_flat(const cl_path *path, const page_levels *lv, cl_arr *values,
+                                 uint64_t rows, const char *what, clance_error *err) {
+  if ((uint64_t)values->length != rows || (lv->n && lv->n != rows))
+    return cl_err(err, CLANCE_ECORRUPT, "%s: page of %llu rows decoded %lld values", what,
+                  (unsigned long long)rows, (long long)values->length);
+  uint16_t null_code = path->nodes[0].null_code;
+  values->length = 0;
+  if (!lv->def)
+    return cl_arr_append_valid(values, (int64_t)rows, err);
+  uint64_t i = 0;
+  while (i < rows) {
+    uint16_t d = lv->def[i];
+    if (d != 0 && d != null_code)
+      return cl_err(err, CLANCE_ECORRUPT, "%s: definition level %u out of range", what, d);
+    uint64_t j = i + 1;
+    while (j < rows && lv->def[j] == d)
+      j++;
+    CL_TRY(d ? cl_arr_append_null(values, (int64_t)(j - i), err)
+             : cl_arr_append_valid(values, (int64_t)(j - i), err));
+    i = j;
+  }
+  return CLANCE_OK;
+}
+
+clance_status cl_decode21_page(const cl_page_ctx *ctx, cl_file_version v, const cl_field *top,
                                struct ArrowArray *out, clance_error *err) {
+  const char *what = ctx->what;
   pb_any *any;
   CL_TRY(cl_pb_unpack_any(ctx->page->encoding, ctx->page->encoding_len, "lance.encodings21.PageLayout",
-                          ctx->what, &any, err));
+                          what, &any, err));
   pb21_layout *layout;
   clance_status st = cl_pb_unpack(&lance__encodings21__page_layout__descriptor, any->value.data,
-                                  any->value.len, ctx->what, (ProtobufCMessage **)&layout, err);
+                                  any->value.len, what, (ProtobufCMessage **)&layout, err);
   protobuf_c_message_free_unpacked(&any->base, NULL);
   if (st)
     return st;
-  cl_arr a;
-  if ((st = cl_arr_init(&a, f, err))) {
-    protobuf_c_message_free_unpacked(&layout->base, NULL);
-    return st;
+  cl_path path;
+  size_t n_layers;
+  const Lance__Encodings21__RepDefLayer *layers = layout_layers(layout, &n_layers);
+  page_levels lv;
+  memset(&lv, 0, sizeof lv);
+  cl_arr values, assembled;
+  int have_values = 0, have_assembled = 0;
+  if (layout->layout_case == LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT) {
+    st = cl_err(err, CLANCE_EUNSUPPORTED, "%s: unsupported encoding BlobLayout", what);
+    goto done;
   }
+  if (!layers && layout->layout_case == LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT__NOT_SET) {
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: page layout missing", what);
+    goto done;
+  }
+  CL_CHECK(st, cl_path_init(&path, top, layers, n_layers, what, err));
+  const cl_field *leaf = path.nodes[path.depth - 1].field;
+  CL_CHECK(st, cl_arr_init(&values, leaf, err));
+  have_values = 1;
   switch (layout->layout_case) {
   case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT:
     if (layout->mini_block_layout->has_large_chunk != (v >= CL_FILE_V2_2))
       st = cl_err(err, CLANCE_ECORRUPT, "%s: mini-block chunk grammar does not match file version %s",
-                  ctx->what, cl_file_version_name(v));
+                  what, cl_file_version_name(v));
     else
-      st = decode_miniblock(ctx, layout->mini_block_layout, f, &a, err);
+      st = decode_miniblock(ctx, layout->mini_block_layout, leaf, &values, &lv, err);
     break;
   case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT:
-    st = decode_fullzip(ctx, layout->full_zip_layout, f, &a, err);
-    break;
-  case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT:
-    st = decode_constant(ctx, layout->constant_layout, f, &a, err);
-    break;
-  case LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT:
-    st = cl_err(err, CLANCE_EUNSUPPORTED, "%s: unsupported encoding BlobLayout", ctx->what);
+    st = decode_fullzip(ctx, layout->full_zip_layout, &path, leaf, &values, &lv, err);
     break;
   default:
-    st = cl_err(err, CLANCE_ECORRUPT, "%s: page layout missing", ctx->what);
+    st = decode_constant(ctx, layout->constant_layout, &path, leaf, &values, &lv, err);
+    break;
   }
+  if (st)
+    goto fail;
+  uint64_t rows = ctx->page->length;
+  if (path.depth == 1 && !lv.rep) {
+    CL_CHECK(st, finish_flat(&path, &lv, &values, rows, what, err));
+    st = cl_arr_export(&values, out, err);
+    goto done;
+  }
+  CL_CHECK(st, cl_arr_init(&assembled, top, err));
+  have_assembled = 1;
+  uint64_t got;
+  CL_CHECK(st, cl_levels_assemble(&path, lv.rep, lv.def, lv.n ? lv.n : (uint64_t)values.length, &values,
+                                  &assembled, &got, what, err));
+  if (got != rows) {
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: levels describe %llu rows, the page says %llu", what,
+                (unsigned long long)got, (unsigned long long)rows);
+    goto fail;
+  }
+  st = cl_arr_export(&assembled, out, err);
+done:
+fail:
+  if (have_values)
+    cl_arr_free(&values);
+  if (have_assembled)
+    cl_arr_free(&assembled);
+  levels_free(&lv);
   protobuf_c_message_free_unpacked(&layout->base, NULL);
-  if (!st && (uint64_t)a.length != ctx->page->length)
-    st = cl_err(err, CLANCE_ECORRUPT, "%s: decoded %lld rows, page says %llu", ctx->what,
-                (long long)a.length, (unsigned long long)ctx->page->length);
-  if (!st)
-    st = cl_arr_export(&a, out, err);
-  cl_arr_free(&a);
   return st;
 }
