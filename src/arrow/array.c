@@ -503,11 +503,15 @@ static void *take_or_empty(cl_buf *b, clance_error *err) {
   return cl_calloc(1, 64, err);
 }
 
-clance_status cl_arr_export(cl_arr *a, struct ArrowArray *out, clance_error *err) {
+/* Export a's own buffers; children are a's exported recursively, or the
+ * given `kids` (moved) when not NULL. */
+static clance_status export_node(cl_arr *a, struct ArrowArray *kids, size_t n_kids,
+                                 struct ArrowArray *out, clance_error *err) {
   memset(out, 0, sizeof *out);
+  size_t nc = kids ? n_kids : a->n_children;
   export_array *p = cl_calloc(1, sizeof *p, err);
   if (!p)
-    return err->code;
+    goto fail_kids;
   out->private_data = p;
   out->release = release_array;
   out->length = a->length;
@@ -529,16 +533,20 @@ clance_status cl_arr_export(cl_arr *a, struct ArrowArray *out, clance_error *err
     goto fail;
   for (int i = 0; i < 3; i++)
     p->bufs[i] = p->owned[i];
-  if (a->n_children) {
-    p->children = cl_calloc(a->n_children, sizeof *p->children, err);
-    p->child_ptrs = cl_calloc(a->n_children, sizeof *p->child_ptrs, err);
+  if (nc) {
+    p->children = cl_calloc(nc, sizeof *p->children, err);
+    p->child_ptrs = cl_calloc(nc, sizeof *p->child_ptrs, err);
     if (!p->children || !p->child_ptrs)
       goto fail;
     out->children = p->child_ptrs;
-    for (size_t i = 0; i < a->n_children; i++) {
+    for (size_t i = 0; i < nc; i++) {
       p->child_ptrs[i] = &p->children[i];
-      if (cl_arr_export(&a->children[i], &p->children[i], err))
+      if (kids) {
+        p->children[i] = kids[i];
+        kids[i].release = NULL;
+      } else if (cl_arr_export(&a->children[i], &p->children[i], err)) {
         goto fail;
+      }
       p->n_children = (int64_t)i + 1;
       out->n_children = p->n_children;
     }
@@ -557,7 +565,20 @@ clance_status cl_arr_export(cl_arr *a, struct ArrowArray *out, clance_error *err
   return CLANCE_OK;
 fail:
   release_array(out);
+fail_kids:
+  for (size_t i = 0; kids && i < n_kids; i++)
+    if (kids[i].release)
+      kids[i].release(&kids[i]);
   return err->code;
+}
+
+clance_status cl_arr_export(cl_arr *a, struct ArrowArray *out, clance_error *err) {
+  return export_node(a, NULL, 0, out, err);
+}
+
+clance_status cl_arr_export_node(cl_arr *a, struct ArrowArray *kids, size_t n_kids,
+                                 struct ArrowArray *out, clance_error *err) {
+  return export_node(a, kids, n_kids, out, err);
 }
 
 clance_status cl_struct_array_export(int64_t length, struct ArrowArray *children, size_t n,

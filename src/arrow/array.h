@@ -95,6 +95,11 @@ size_t cl_arr_nbytes(const cl_arr *a);
  * be reused or freed). */
 clance_status cl_arr_export(cl_arr *a, struct ArrowArray *out, clance_error *err);
 
+/* Export a's own buffers (validity, offsets) with the given exported
+ * children (moved) instead of a's own children. */
+clance_status cl_arr_export_node(cl_arr *a, struct ArrowArray *kids, size_t n_kids,
+                                 struct ArrowArray *out, clance_error *err);
+
 /* A struct ArrowArray whose children are the given exported arrays (moved). */
 clance_status cl_struct_array_export(int64_t length, struct ArrowArray *children, size_t n,
                                      struct ArrowArray *out, clance_error *err);

@@ -18,13 +18,19 @@ typedef struct cl_page_ctx {
 /* Read page buffer i into out (replacing its contents). */
 clance_status cl_page_read_buffer(const cl_page_ctx *ctx, size_t i, cl_buf *out, clance_error *err);
 
-/* Decode a 2.1/2.2 page of a leaf column. */
+/* Decode a 2.1/2.2 page of a leaf column. `f` is the top-level field cut
+ * down to the leaf's branch (the leaf itself for flat columns). */
 clance_status cl_decode21_page(const cl_page_ctx *ctx, cl_file_version v, const cl_field *f,
                                struct ArrowArray *out, clance_error *err);
 
 /* Decode a 2.0 page of a leaf column. */
 clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct ArrowArray *out,
                                clance_error *err);
+
+/* Decode a 2.0 list offsets page (List encoding) into a nullable uint64
+ * array of item counts, one per list. */
+clance_status cl_decode20_list_lengths(const cl_page_ctx *ctx, struct ArrowArray *out,
+                                       clance_error *err);
 
 /* ---- compressive encodings of 2.1/2.2 (compressive.c) ---- */
 

@@ -494,3 +494,64 @@ done:
   protobuf_c_message_free_unpacked(&e->base, NULL);
   return st;
 }
+
+clance_status cl_decode20_list_lengths(const cl_page_ctx *ctx, struct ArrowArray *out,
+                                       clance_error *err) {
+  pb_any *any;
+  CL_TRY(cl_pb_unpack_any(ctx->page->encoding, ctx->page->encoding_len, "lance.encodings.ArrayEncoding",
+                          ctx->what, &any, err));
+  pb20_enc *e;
+  clance_status st = cl_pb_unpack(&lance__encodings__array_encoding__descriptor, any->value.data,
+                                  any->value.len, ctx->what, (ProtobufCMessage **)&e, err);
+  protobuf_c_message_free_unpacked(&any->base, NULL);
+  if (st)
+    return st;
+  dec20 d = {ctx, ctx->what};
+  uint64_t n = ctx->page->length;
+  uint64_t *v = NULL;
+  cl_arr a;
+  cl_field lf;
+  memset(&lf, 0, sizeof lf);
+  lf.type = CL_TYPE_UINT64;
+  lf.nullable = 1;
+  lf.name = (char *)"lengths";
+  int have_arr = 0;
+  if (e->array_encoding_case != LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_LIST) {
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: a list offsets column page is not a List encoding", ctx->what);
+    goto done;
+  }
+  const Lance__Encodings__List *l = e->list;
+  /* Stored per list: the end of its items (from the page's first item),
+   * plus null_offset_adjustment when the list is null. */
+  uint64_t adj = l->null_offset_adjustment;
+  if (!(v = cl_malloc((size_t)(n ? n : 1) * sizeof *v, err))) {
+    st = err->code;
+    goto done;
+  }
+  CL_CHECK(st, decode_uints(&d, l->offsets, n, v, 1, err));
+  CL_CHECK(st, cl_arr_init(&a, &lf, err));
+  have_arr = 1;
+  uint64_t prev = 0;
+  CL_CHECK(st, cl_buf_reserve(&a.values, (size_t)n * 8, err));
+  for (uint64_t i = 0; i < n; i++) {
+    int valid = !adj || v[i] < adj;
+    uint64_t end = valid ? v[i] : v[i] - adj;
+    if (end < prev || end > l->num_items) {
+      st = cl_err(err, CLANCE_ECORRUPT, "%s: list offsets out of order or past the page's %llu items",
+                  ctx->what, (unsigned long long)l->num_items);
+      goto fail;
+    }
+    cl_put64(a.values.data + a.values.len, end - prev);
+    a.values.len += 8;
+    CL_CHECK(st, valid ? cl_arr_append_valid(&a, 1, err) : cl_arr_append_null(&a, 1, err));
+    prev = end;
+  }
+  st = cl_arr_export(&a, out, err);
+fail:
+done:
+  if (have_arr)
+    cl_arr_free(&a);
+  free(v);
+  protobuf_c_message_free_unpacked(&e->base, NULL);
+  return st;
+}

@@ -64,4 +64,9 @@ clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t p
                                          const cl_field *f, struct ArrowArray *out,
                                          clance_error *err);
 
+/* Decode page `page` of a 2.0 list offsets column into a nullable uint64
+ * array holding each list's item count. */
+clance_status cl_file_reader_decode_list_lengths(cl_file_reader *r, size_t col, size_t page,
+                                                 struct ArrowArray *out, clance_error *err);
+
 #endif

@@ -83,17 +83,36 @@ clance_status cl_file_reader_column(cl_file_reader *r, size_t col, const cl_colu
   return CLANCE_OK;
 }
 
-clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t page,
-                                         const cl_field *f, struct ArrowArray *out,
-                                         clance_error *err) {
+static clance_status page_ctx(cl_file_reader *r, size_t col, size_t page, const char *name,
+                              char *what, size_t what_size, cl_page_ctx *ctx, clance_error *err) {
   const cl_column_info *ci;
   CL_TRY(cl_file_reader_column(r, col, &ci, err));
   if (page >= ci->n_pages)
     return cl_err(err, CLANCE_EINTERNAL, "page %zu of column %zu does not exist", page, col);
+  snprintf(what, what_size, "data file %s, column %zu (\"%s\"), page %zu", r->c.file.path, col, name,
+           page);
+  ctx->file = &r->c;
+  ctx->page = &ci->pages[page];
+  ctx->what = what;
+  return CLANCE_OK;
+}
+
+clance_status cl_file_reader_decode_list_lengths(cl_file_reader *r, size_t col, size_t page,
+                                                 struct ArrowArray *out, clance_error *err) {
   char what[1024];
-  snprintf(what, sizeof what, "data file %s, column %zu (\"%s\"), page %zu", r->c.file.path, col,
-           f->name, page);
-  cl_page_ctx ctx = {&r->c, &ci->pages[page], what};
+  cl_page_ctx ctx;
+  CL_TRY(page_ctx(r, col, page, "list offsets", what, sizeof what, &ctx, err));
+  if (r->c.version != CL_FILE_V2_0)
+    return cl_err(err, CLANCE_EINTERNAL, "%s: list offsets columns exist only in 2.0 files", what);
+  return cl_decode20_list_lengths(&ctx, out, err);
+}
+
+clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t page,
+                                         const cl_field *f, struct ArrowArray *out,
+                                         clance_error *err) {
+  char what[1024];
+  cl_page_ctx ctx;
+  CL_TRY(page_ctx(r, col, page, f->name, what, sizeof what, &ctx, err));
   if (r->c.version == CL_FILE_V2_0)
     return cl_decode20_page(&ctx, f, out, err);
   return cl_decode21_page(&ctx, r->c.version, f, out, err);
