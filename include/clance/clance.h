@@ -312,6 +312,11 @@ typedef struct clance_scan_options {
   size_t num_columns;
   /** Rows per batch; 0 = 65536. */
   uint64_t batch_size;
+  /** Keep only rows where this predicate is true, e.g. "id > 10 AND s = 'x'":
+   *  comparisons (= != <> < <= > >=) of a column with a literal (number,
+   *  'string', true/false), IS [NOT] NULL, AND, OR, NOT and parentheses, with
+   *  SQL's NULL semantics. NULL = no filter. */
+  const char *filter;
 } clance_scan_options;
 
 CLANCE_API void clance_scan_options_init(clance_scan_options *options);
@@ -324,6 +329,24 @@ CLANCE_API void clance_scan_options_init(clance_scan_options *options);
 CLANCE_API clance_status clance_dataset_scan(const clance_dataset *ds,
                                              const clance_scan_options *options,
                                              struct ArrowArrayStream *out, clance_error *err);
+
+/**
+ * Rows at the given positions (0-based among the rows of this version, deleted
+ * rows not counted), in the order given (repeats allowed), as one struct array
+ * of the projected columns (`options` may be NULL; its batch_size and filter
+ * are ignored). Only the pages holding requested rows are decoded.
+ * `out_schema` (may be NULL) receives the array's schema.
+ */
+CLANCE_API clance_status clance_dataset_take(const clance_dataset *ds, const uint64_t *rows,
+                                             size_t num_rows, const clance_scan_options *options,
+                                             struct ArrowArray *out, struct ArrowSchema *out_schema,
+                                             clance_error *err);
+
+/** Rows matching `filter` (same language as clance_scan_options.filter; NULL
+ *  counts every row). */
+CLANCE_API clance_status clance_dataset_count_rows_where(const clance_dataset *ds,
+                                                         const char *filter, uint64_t *out,
+                                                         clance_error *err);
 
 typedef struct clance_version_info {
   uint64_t version;

@@ -1,485 +1,66 @@
-/* Scanning a dataset version into an ArrowArrayStream: fragments in id order,
- * each column decoded page by page, deleted rows skipped, rows copied into
- * batches of the requested size.
- *
- * File format 2.1+ stores only leaves: a nested column is read as one cursor
- * per leaf, each producing the column pruned to that leaf's branch; the
- * branches are merged when a batch is exported. File format 2.0 stores one
- * column per field node: list offsets and items, struct headers and
- * children, read by walking the field tree. */
+/* Scans: a dataset version as an ArrowArrayStream of struct batches,
+ * fragment by fragment in id order, deleted rows skipped, optionally
+ * filtered. Filter columns not asked for are read and dropped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset/dataset.h"
-#include "encoding/repdef.h"
-#include "io/fs.h"
-#include "table/deletion.h"
-
-#define MAX_DEPTH 64
-
-/* ---- column cursors: pages of one file column ---- */
-
-typedef struct col_cursor {
-  const cl_field *field;   /* the type pages are decoded as */
-  cl_file_reader *file;
-  size_t col;
-  const cl_column_info *ci;
-  size_t page;             /* next page to load */
-  struct ArrowArray cur;   /* the decoded page being consumed */
-  int64_t pos;
-  int missing;             /* no data in this fragment: nulls */
-  int list_lengths;        /* 2.0 list offsets column: pages decode to item counts */
-} col_cursor;
-
-static void cursor_release_page(col_cursor *c) {
-  if (c->cur.release)
-    c->cur.release(&c->cur);
-  memset(&c->cur, 0, sizeof c->cur);
-  c->pos = 0;
-}
-
-static clance_status cursor_load(col_cursor *c, clance_error *err) {
-  cursor_release_page(c);
-  if (c->page >= c->ci->n_pages)
-    return cl_err(err, CLANCE_ECORRUPT, "data file %s column %zu ends before the fragment's rows",
-                  c->file->c.file.path, c->col);
-  if (c->list_lengths)
-    CL_TRY(cl_file_reader_decode_list_lengths(c->file, c->col, c->page, &c->cur, err));
-  else
-    CL_TRY(cl_file_reader_decode_page(c->file, c->col, c->page, c->field, &c->cur, err));
-  c->page++;
-  return CLANCE_OK;
-}
-
-static clance_status cursor_take(col_cursor *c, uint64_t n, cl_arr *dst, clance_error *err) {
-  if (c->missing)
-    return cl_arr_append_nulls(dst, (int64_t)n, err);
-  while (n > 0) {
-    if (!c->cur.release || c->pos == c->cur.length)
-      CL_TRY(cursor_load(c, err));
-    uint64_t k = (uint64_t)(c->cur.length - c->pos);
-    if (k > n)
-      k = n;
-    CL_TRY(cl_arr_append_from(dst, &c->cur, c->pos, (int64_t)k, err));
-    c->pos += (int64_t)k;
-    n -= k;
-  }
-  return CLANCE_OK;
-}
-
-static clance_status cursor_skip(col_cursor *c, uint64_t n, clance_error *err) {
-  if (c->missing)
-    return CLANCE_OK;
-  while (n > 0) {
-    if (c->cur.release && c->pos < c->cur.length) {
-      uint64_t k = (uint64_t)(c->cur.length - c->pos);
-      if (k > n)
-        k = n;
-      c->pos += (int64_t)k;
-      n -= k;
-      continue;
-    }
-    /* Whole pages that are skipped are never read or decoded. */
-    cursor_release_page(c);
-    if (c->page < c->ci->n_pages && c->ci->pages[c->page].length <= n) {
-      n -= c->ci->pages[c->page].length;
-      c->page++;
-      continue;
-    }
-    CL_TRY(cursor_load(c, err));
-  }
-  return CLANCE_OK;
-}
-
-/* ---- output columns ---- */
-
-/* 2.1+: one leaf of a top-level field. */
-typedef struct leaf_col {
-  cl_field pruned; /* the top-level field cut down to this leaf's branch */
-  int path[MAX_DEPTH];
-  int depth;       /* struct/list levels above the leaf */
-  const cl_field *leaf;
-  col_cursor cur;
-  cl_arr bld;
-} leaf_col;
-
-/* 2.0: a field node and its column. */
-typedef struct node20 {
-  const cl_field *f;
-  col_cursor cur; /* leaves and list offsets; unused for structs */
-  cl_field lengths_field;
-  struct node20 *kids;
-  size_t n_kids;
-} node20;
-
-typedef struct out_col {
-  const cl_field *field;
-  leaf_col *leaves;
-  size_t n_leaves;
-  node20 root;
-  cl_arr bld; /* 2.0: the whole field */
-} out_col;
+#include "dataset/filter.h"
+#include "dataset/fragreader.h"
 
 typedef struct scan_state {
   cl_dataset *ds;
-  int v20; /* the dataset's files are format 2.0 */
+  cl_frag_reader *r;
+  cl_filter *filter;
+  const char **read_names; /* columns the reader produces */
+  size_t n_read, n_out;    /* the first n_out of them are the output */
   cl_schema out_schema;
-  size_t n_cols;
-  out_col *cols;
+  cl_arr *out_bld;         /* filtered output columns */
   uint64_t batch_size;
   size_t next_frag;
   int in_frag;
-  cl_file_reader **readers;
-  size_t n_readers;
   uint64_t frag_rows, frag_pos;
-  cl_deletions *deleted;
+  uint8_t *keep;
   char last_error[CLANCE_ERROR_MESSAGE_SIZE];
 } scan_state;
 
-static size_t count_leaves(const cl_field *f) {
-  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
-  int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
-  if (!is_struct && !is_list)
-    return 1;
-  size_t n = 0;
-  for (size_t i = 0; i < f->n_children; i++)
-    n += count_leaves(&f->children[i]);
-  return n;
-}
-
-/* Collect the leaves of f (depth-first) with their child paths. The array
- * is allocated up front: builders and cursors point into its elements. */
-static clance_status add_leaves(out_col *oc, const cl_field *f, int *path, int depth,
-                                clance_error *err) {
-  if (depth >= MAX_DEPTH)
-    return cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\" nests deeper than %d levels",
-                  oc->field->name, MAX_DEPTH);
-  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
-  int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
-  if (is_struct || is_list) {
-    for (size_t i = 0; i < f->n_children; i++) {
-      path[depth] = (int)i;
-      CL_TRY(add_leaves(oc, &f->children[i], path, depth + 1, err));
+/* Keep the rows selected by the filter, in runs. */
+static clance_status apply_filter(scan_state *s, struct ArrowArray *batch, struct ArrowArray *out,
+                                  int64_t *rows, clance_error *err) {
+  int64_t n = batch->length;
+  uint8_t *keep = realloc(s->keep, (size_t)(n ? n : 1));
+  if (!keep)
+    return cl_err_nomem(err, "filter");
+  s->keep = keep;
+  CL_TRY(cl_filter_eval(s->filter, batch, s->read_names, s->n_read, keep, err));
+  int64_t kept = 0;
+  for (int64_t i = 0; i < n;) {
+    int64_t j = i;
+    while (j < n && keep[j] == keep[i])
+      j++;
+    if (keep[i]) {
+      for (size_t c = 0; c < s->n_out; c++)
+        CL_TRY(cl_arr_append_from(&s->out_bld[c], batch->children[c], i, j - i, err));
+      kept += j - i;
     }
+    i = j;
+  }
+  *rows = kept;
+  if (kept == 0)
     return CLANCE_OK;
-  }
-  leaf_col *l = &oc->leaves[oc->n_leaves];
-  memset(l, 0, sizeof *l);
-  l->depth = depth;
-  memcpy(l->path, path, (size_t)depth * sizeof *path);
-  l->leaf = f;
-  CL_TRY(cl_field_prune(oc->field, path, depth, &l->pruned, err));
-  oc->n_leaves++;
-  CL_TRY(cl_arr_init(&l->bld, &l->pruned, err));
-  l->cur.field = &l->pruned;
-  return CLANCE_OK;
-}
-
-static clance_status build_node20(node20 *n, const cl_field *f, int depth, clance_error *err) {
-  memset(n, 0, sizeof *n);
-  n->f = f;
-  n->cur.field = f;
-  if (depth >= MAX_DEPTH)
-    return cl_err(err, CLANCE_EUNSUPPORTED, "field \"%s\" nests too deeply", f->name);
-  int nested = f->type == CL_TYPE_STRUCT || f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
-  if (!nested)
-    return CLANCE_OK;
-  if (f->type != CL_TYPE_STRUCT) {
-    n->lengths_field.type = CL_TYPE_UINT64;
-    n->lengths_field.nullable = 1;
-    n->lengths_field.name = (char *)"lengths";
-    n->cur.field = &n->lengths_field;
-    n->cur.list_lengths = 1;
-  }
-  if (f->n_children) {
-    n->kids = cl_calloc(f->n_children, sizeof *n->kids, err);
-    if (!n->kids)
-      return err->code;
-    n->n_kids = f->n_children;
-    for (size_t i = 0; i < f->n_children; i++)
-      CL_TRY(build_node20(&n->kids[i], &f->children[i], depth + 1, err));
-  }
-  return CLANCE_OK;
-}
-
-static void node20_release_pages(node20 *n) {
-  cursor_release_page(&n->cur);
-  for (size_t i = 0; i < n->n_kids; i++)
-    node20_release_pages(&n->kids[i]);
-}
-
-static void node20_free(node20 *n) {
-  node20_release_pages(n);
-  for (size_t i = 0; i < n->n_kids; i++)
-    node20_free(&n->kids[i]);
-  free(n->kids);
-  n->kids = NULL;
-  n->n_kids = 0;
-}
-
-static void out_col_free(out_col *oc) {
-  for (size_t i = 0; i < oc->n_leaves; i++) {
-    cursor_release_page(&oc->leaves[i].cur);
-    cl_arr_free(&oc->leaves[i].bld);
-    cl_field_free(&oc->leaves[i].pruned);
-  }
-  free(oc->leaves);
-  node20_free(&oc->root);
-  cl_arr_free(&oc->bld);
-}
-
-/* ---- 2.0 reads: walk the field tree ---- */
-
-static clance_status take20(node20 *n, uint64_t rows, cl_arr *dst, clance_error *err);
-
-/* Item counts of the next `rows` lists (and their validity) into `lens`. */
-static clance_status list_lengths(node20 *n, uint64_t rows, cl_arr *lens, clance_error *err) {
-  cl_arr_reset(lens);
-  return cursor_take(&n->cur, rows, lens, err);
-}
-
-/* Does the fragment hold any data for this node? */
-static int node20_present(const node20 *n) {
-  if (n->f->type != CL_TYPE_STRUCT)
-    return !n->cur.missing;
-  for (size_t i = 0; i < n->n_kids; i++)
-    if (node20_present(&n->kids[i]))
-      return 1;
-  return 0;
-}
-
-static clance_status take20(node20 *n, uint64_t rows, cl_arr *dst, clance_error *err) {
-  const cl_field *f = n->f;
-  if (f->type == CL_TYPE_STRUCT) {
-    /* 2.0 struct headers hold no data: structs are never null in 2.0, except
-     * when a fragment predates the column altogether. */
-    for (size_t i = 0; i < n->n_kids; i++)
-      CL_TRY(take20(&n->kids[i], rows, &dst->children[i], err));
-    return node20_present(n) ? cl_arr_append_valid(dst, (int64_t)rows, err)
-                             : cl_arr_append_null(dst, (int64_t)rows, err);
-  }
-  if (f->type != CL_TYPE_LIST && f->type != CL_TYPE_LARGE_LIST)
-    return cursor_take(&n->cur, rows, dst, err);
-  if (n->cur.missing) {
-    CL_TRY(cl_arr_append_nulls(dst, (int64_t)rows, err));
-    return CLANCE_OK;
-  }
-  cl_arr lens;
-  CL_TRY(cl_arr_init(&lens, &n->lengths_field, err));
-  clance_status st = list_lengths(n, rows, &lens, err);
-  uint64_t total = 0, end = cl_arr_last_offset(dst);
-  for (uint64_t i = 0; !st && i < rows; i++) {
-    uint64_t len = cl_le64(lens.values.data + 8 * i);
-    total += len;
-    st = cl_arr_push_offset(dst, end + total, err);
-  }
-  if (!st)
-    st = cl_arr_append_validity(dst, lens.null_count ? lens.validity.data : NULL, 0, (int64_t)rows, err);
-  if (!st)
-    st = take20(&n->kids[0], total, &dst->children[0], err);
-  cl_arr_free(&lens);
-  return st;
-}
-
-static clance_status skip20(node20 *n, uint64_t rows, clance_error *err) {
-  const cl_field *f = n->f;
-  if (f->type == CL_TYPE_STRUCT) {
-    for (size_t i = 0; i < n->n_kids; i++)
-      CL_TRY(skip20(&n->kids[i], rows, err));
-    return CLANCE_OK;
-  }
-  if (f->type != CL_TYPE_LIST && f->type != CL_TYPE_LARGE_LIST)
-    return cursor_skip(&n->cur, rows, err);
-  if (n->cur.missing)
-    return CLANCE_OK;
-  cl_arr lens;
-  CL_TRY(cl_arr_init(&lens, &n->lengths_field, err));
-  clance_status st = list_lengths(n, rows, &lens, err);
-  uint64_t total = 0;
-  for (uint64_t i = 0; !st && i < rows; i++)
-    total += cl_le64(lens.values.data + 8 * i);
-  if (!st)
-    st = skip20(&n->kids[0], total, err);
-  cl_arr_free(&lens);
-  return st;
-}
-
-/* ---- fragments ---- */
-
-static void close_fragment(scan_state *s) {
-  for (size_t c = 0; s->cols && c < s->n_cols; c++) {
-    for (size_t i = 0; i < s->cols[c].n_leaves; i++)
-      cursor_release_page(&s->cols[c].leaves[i].cur);
-    node20_release_pages(&s->cols[c].root);
-  }
-  for (size_t i = 0; i < s->n_readers; i++)
-    cl_file_reader_close(s->readers[i]);
-  free(s->readers);
-  s->readers = NULL;
-  s->n_readers = 0;
-  cl_deletions_free(s->deleted);
-  s->deleted = NULL;
-  s->in_frag = 0;
-}
-
-/* Point cursor c at the column storing field `want` in fragment f. */
-static clance_status locate(scan_state *s, const pb_fragment *f, const cl_field *want,
-                            col_cursor *c, clance_error *err) {
-  const char *root = s->ds->root;
-  cursor_release_page(c);
-  c->page = 0;
-  c->missing = 1;
-  for (size_t d = 0; d < f->n_files; d++) {
-    const pb_data_file *df = f->files[d];
-    for (size_t k = 0; k < df->n_fields; k++) {
-      if (df->fields[k] != want->id)
-        continue;
-      if (k >= df->n_column_indices || df->column_indices[k] < 0)
-        return cl_err(err, CLANCE_ECORRUPT, "fragment %llu: data file %s has no column index for "
-                      "field %d", (unsigned long long)f->id, cl_pb_str(df->path), (int)df->fields[k]);
-      if (!s->readers[d]) {
-        char *p = cl_dataset_data_path(root, df, err);
-        if (!p)
-          return err->code;
-        clance_status st = cl_file_reader_open(p, df->file_size_bytes, &s->readers[d], err);
-        free(p);
-        CL_TRY(st);
-        if (s->frag_rows && s->readers[d]->num_rows != s->frag_rows)
-          return cl_err(err, CLANCE_ECORRUPT, "data file %s holds %llu rows but fragment %llu "
-                        "records %llu", s->readers[d]->c.file.path,
-                        (unsigned long long)s->readers[d]->num_rows, (unsigned long long)f->id,
-                        (unsigned long long)s->frag_rows);
-        if ((s->readers[d]->c.version == CL_FILE_V2_0) != s->v20)
-          return cl_err(err, CLANCE_EUNSUPPORTED, "data file %s is format %s in a dataset of format "
-                        "%s", s->readers[d]->c.file.path, cl_file_version_name(s->readers[d]->c.version),
-                        s->ds->data_format);
-      }
-      c->file = s->readers[d];
-      c->col = (size_t)df->column_indices[k];
-      c->missing = 0;
-      /* The file's own schema must agree with the dataset on this field. */
-      const cl_field *ff = cl_schema_find_id(&c->file->schema, want->id);
-      char why[256];
-      if (!ff || strcmp(ff->name, want->name) != 0 || !cl_field_same_type(ff, want, why, sizeof why))
-        return cl_err(err, CLANCE_ECORRUPT, "data file %s: field %d (\"%s\") does not match the "
-                      "dataset schema (%s)", c->file->c.file.path, (int)want->id, want->name,
-                      ff ? why : "missing from the file");
-      return cl_file_reader_column(c->file, c->col, &c->ci, err);
-    }
-  }
-  return CLANCE_OK;
-}
-
-static clance_status locate20(scan_state *s, const pb_fragment *f, node20 *n, clance_error *err) {
-  if (n->f->type != CL_TYPE_STRUCT)
-    CL_TRY(locate(s, f, n->f, &n->cur, err));
-  else
-    n->cur.missing = 1; /* header columns carry nothing we need */
-  for (size_t i = 0; i < n->n_kids; i++)
-    CL_TRY(locate20(s, f, &n->kids[i], err));
-  return CLANCE_OK;
-}
-
-static clance_status open_fragment(scan_state *s, const pb_fragment *f, clance_error *err) {
-  s->readers = cl_calloc(f->n_files ? f->n_files : 1, sizeof *s->readers, err);
-  if (!s->readers)
+  struct ArrowArray *kids = cl_calloc(s->n_out ? s->n_out : 1, sizeof *kids, err);
+  if (!kids)
     return err->code;
-  s->n_readers = f->n_files;
-  s->in_frag = 1;
-  s->frag_pos = 0;
-  CL_TRY(cl_fragment_rows(s->ds->root, f, &s->frag_rows, err));
-  for (size_t c = 0; c < s->n_cols; c++) {
-    out_col *oc = &s->cols[c];
-    if (s->v20) {
-      CL_TRY(locate20(s, f, &oc->root, err));
-      continue;
-    }
-    for (size_t i = 0; i < oc->n_leaves; i++)
-      CL_TRY(locate(s, f, oc->leaves[i].leaf, &oc->leaves[i].cur, err));
-  }
-  if (f->deletion_file)
-    CL_TRY(cl_deletions_load(s->ds->root, f, &s->deleted, err));
-  return CLANCE_OK;
-}
-
-/* ---- batches ---- */
-
-static clance_status take_col(scan_state *s, out_col *oc, uint64_t n, int skip, clance_error *err) {
-  if (s->v20)
-    return skip ? skip20(&oc->root, n, err) : take20(&oc->root, n, &oc->bld, err);
-  for (size_t i = 0; i < oc->n_leaves; i++) {
-    leaf_col *l = &oc->leaves[i];
-    CL_TRY(skip ? cursor_skip(&l->cur, n, err) : cursor_take(&l->cur, n, &l->bld, err));
-  }
-  return CLANCE_OK;
-}
-
-/* Merge the branch builders of one field level into one exported array.
- * parts[i] are the builders of the leaves below this node (at this level);
- * the first one that holds data provides the node's validity/offsets. */
-static clance_status merge(const cl_field *f, leaf_col **leaves, cl_arr **parts, size_t k, int level,
-                           struct ArrowArray *out, clance_error *err) {
-  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
-  int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
-  if (!is_struct && !is_list)
-    return cl_arr_export(parts[0], out, err);
-  size_t src = 0;
-  for (size_t i = 0; i < k; i++)
-    if (!leaves[i]->cur.missing) {
-      src = i;
-      break;
-    }
-  size_t nk = f->n_children;
-  struct ArrowArray *kids = cl_calloc(nk, sizeof *kids, err);
-  leaf_col **sub_leaves = cl_calloc(k, sizeof *sub_leaves, err);
-  cl_arr **sub = cl_calloc(k, sizeof *sub, err);
-  clance_status st = kids && sub_leaves && sub ? CLANCE_OK : err->code;
-  for (size_t c = 0; !st && c < nk; c++) {
-    size_t m = 0;
-    for (size_t i = 0; i < k; i++)
-      if (leaves[i]->path[level] == (int)c) {
-        sub_leaves[m] = leaves[i];
-        sub[m++] = &parts[i]->children[0];
-      }
-    if (m == 0) {
-      st = cl_err(err, CLANCE_EINTERNAL, "no leaf under child %zu of \"%s\"", c, f->name);
-      break;
-    }
-    st = merge(&f->children[c], sub_leaves, sub, m, level + 1, &kids[c], err);
-  }
+  clance_status st = CLANCE_OK;
+  for (size_t c = 0; !st && c < s->n_out; c++)
+    st = cl_arr_export(&s->out_bld[c], &kids[c], err);
   if (!st)
-    st = cl_arr_export_node(parts[src], kids, nk, out, err);
+    st = cl_struct_array_export(kept, kids, s->n_out, out, err);
   else
-    for (size_t c = 0; kids && c < nk; c++)
+    for (size_t c = 0; c < s->n_out; c++)
       if (kids[c].release)
         kids[c].release(&kids[c]);
   free(kids);
-  free(sub_leaves);
-  free(sub);
-  return st;
-}
-
-static clance_status export_col(scan_state *s, out_col *oc, struct ArrowArray *out,
-                                clance_error *err) {
-  if (s->v20)
-    return cl_arr_export(&oc->bld, out, err);
-  if (oc->n_leaves == 1)
-    return cl_arr_export(&oc->leaves[0].bld, out, err);
-  leaf_col **ls = cl_calloc(oc->n_leaves, sizeof *ls, err);
-  cl_arr **parts = cl_calloc(oc->n_leaves, sizeof *parts, err);
-  clance_status st = ls && parts ? CLANCE_OK : err->code;
-  for (size_t i = 0; !st && i < oc->n_leaves; i++) {
-    ls[i] = &oc->leaves[i];
-    parts[i] = &oc->leaves[i].bld;
-  }
-  if (!st)
-    st = merge(oc->field, ls, parts, oc->n_leaves, 0, out, err);
-  /* Branches not exported above still hold this batch's structure. */
-  for (size_t i = 0; i < oc->n_leaves; i++)
-    cl_arr_reset(&oc->leaves[i].bld);
-  free(ls);
-  free(parts);
   return st;
 }
 
@@ -489,52 +70,48 @@ static clance_status next_batch(scan_state *s, struct ArrowArray *out, clance_er
     if (!s->in_frag) {
       if (s->next_frag >= m->n_fragments)
         return CLANCE_OK; /* end: out stays released */
-      clance_status st = open_fragment(s, m->fragments[s->next_frag++], err);
-      if (st) {
-        close_fragment(s);
-        return st;
-      }
+      CL_TRY(cl_frag_reader_open(s->r, s->next_frag++, err));
+      s->in_frag = 1;
+      s->frag_pos = 0;
+      s->frag_rows = cl_frag_reader_rows(s->r);
     }
     if (s->frag_pos >= s->frag_rows) {
-      close_fragment(s);
+      cl_frag_reader_close(s->r);
+      s->in_frag = 0;
       continue;
     }
     uint64_t n = s->frag_rows - s->frag_pos;
     if (n > s->batch_size)
       n = s->batch_size;
-    uint64_t out_rows = 0;
+    const cl_deletions *del = cl_frag_reader_deletions(s->r);
+    uint64_t rows = 0, r = s->frag_pos, end = s->frag_pos + n;
     /* Runs of kept and deleted rows within [frag_pos, frag_pos + n). */
-    uint64_t r = s->frag_pos, end = s->frag_pos + n;
     while (r < end) {
-      int del = s->deleted && cl_deletions_contains(s->deleted, r);
-      uint64_t run_end = s->deleted ? cl_deletions_run_end(s->deleted, r, end) : end;
-      for (size_t c = 0; c < s->n_cols; c++)
-        CL_TRY(take_col(s, &s->cols[c], run_end - r, del, err));
-      if (!del)
-        out_rows += run_end - r;
+      int deleted = del && cl_deletions_contains(del, r);
+      uint64_t run_end = del ? cl_deletions_run_end(del, r, end) : end;
+      if (deleted)
+        CL_TRY(cl_frag_reader_skip(s->r, run_end - r, err));
+      else
+        CL_TRY(cl_frag_reader_take(s->r, run_end - r, err));
+      if (!deleted)
+        rows += run_end - r;
       r = run_end;
     }
     s->frag_pos = end;
-    if (out_rows == 0)
+    if (rows == 0)
       continue;
-    struct ArrowArray *kids = cl_calloc(s->n_cols ? s->n_cols : 1, sizeof *kids, err);
-    if (!kids)
-      return err->code;
-    clance_status st = CLANCE_OK;
-    for (size_t c = 0; !st && c < s->n_cols; c++)
-      st = export_col(s, &s->cols[c], &kids[c], err);
-    if (!st)
-      st = cl_struct_array_export((int64_t)out_rows, kids, s->n_cols, out, err);
-    else
-      for (size_t c = 0; c < s->n_cols; c++)
-        if (kids[c].release)
-          kids[c].release(&kids[c]);
-    free(kids);
-    return st;
+    if (!s->filter)
+      return cl_frag_reader_export(s->r, (int64_t)rows, out, err);
+    struct ArrowArray full;
+    CL_TRY(cl_frag_reader_export(s->r, (int64_t)rows, &full, err));
+    int64_t kept;
+    clance_status st = apply_filter(s, &full, out, &kept, err);
+    full.release(&full);
+    CL_TRY(st);
+    if (kept)
+      return CLANCE_OK;
   }
 }
-
-/* ---- stream callbacks ---- */
 
 static int scan_fail(scan_state *s, clance_error *err) {
   snprintf(s->last_error, sizeof s->last_error, "%s", err->message);
@@ -565,10 +142,13 @@ static const char *scan_last_error(struct ArrowArrayStream *stream) {
 }
 
 static void scan_free(scan_state *s) {
-  close_fragment(s);
-  for (size_t c = 0; s->cols && c < s->n_cols; c++)
-    out_col_free(&s->cols[c]);
-  free(s->cols);
+  cl_frag_reader_free(s->r);
+  cl_filter_free(s->filter);
+  for (size_t c = 0; s->out_bld && c < s->n_out; c++)
+    cl_arr_free(&s->out_bld[c]);
+  free(s->out_bld);
+  free(s->read_names);
+  free(s->keep);
   cl_schema_free(&s->out_schema);
   cl_dataset_unref(s->ds);
   free(s);
@@ -585,21 +165,28 @@ void clance_scan_options_init(clance_scan_options *options) {
   memset(options, 0, sizeof *options);
 }
 
-static clance_status setup_col(scan_state *s, out_col *oc, const cl_field *f, clance_error *err) {
-  oc->field = f;
-  if (f->type == CL_TYPE_DICTIONARY)
-    return cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\": dictionary-typed columns are not "
-                  "supported yet", f->name);
-  if (s->v20) {
-    CL_TRY(build_node20(&oc->root, f, 0, err));
-    return cl_arr_init(&oc->bld, f, err);
-  }
-  int path[MAX_DEPTH];
-  oc->leaves = cl_calloc(count_leaves(f), sizeof *oc->leaves, err);
-  if (!oc->leaves)
+/* The output columns, then any filter columns not among them. */
+static clance_status plan_columns(scan_state *s, const clance_scan_options *o, clance_error *err) {
+  const cl_schema *sch = &s->ds->schema;
+  int projected = o && o->columns && o->num_columns;
+  s->n_out = projected ? o->num_columns : sch->n_fields;
+  size_t extra = s->filter ? cl_filter_num_columns(s->filter) : 0;
+  s->read_names = cl_calloc(s->n_out + extra + 1, sizeof *s->read_names, err);
+  if (!s->read_names)
     return err->code;
-  return add_leaves(oc, f, path, 0, err);
+  for (size_t i = 0; i < s->n_out; i++)
+    s->read_names[s->n_read++] = projected ? o->columns[i] : sch->fields[i].name;
+  for (size_t i = 0; i < extra; i++) {
+    const char *name = cl_filter_column(s->filter, i);
+    int have = 0;
+    for (size_t k = 0; k < s->n_read; k++)
+      have |= s->read_names[k] && !strcmp(s->read_names[k], name);
+    if (!have)
+      s->read_names[s->n_read++] = name;
+  }
+  return CLANCE_OK;
 }
+
 
 clance_status clance_dataset_scan(const clance_dataset *cds, const clance_scan_options *options,
                                   struct ArrowArrayStream *out, clance_error *err) {
@@ -613,36 +200,25 @@ clance_status clance_dataset_scan(const clance_dataset *cds, const clance_scan_o
     return err->code;
   cl_dataset_ref(ds);
   s->ds = ds;
-  s->v20 = ds->data_version == CL_FILE_V2_0;
   s->batch_size = options && options->batch_size ? options->batch_size : 65536;
-  clance_status st = CLANCE_OK;
-  int projected = options && options->columns && options->num_columns;
-  size_t n = projected ? options->num_columns : ds->schema.n_fields;
-  s->cols = cl_calloc(n ? n : 1, sizeof *s->cols, err);
-  s->out_schema.fields = cl_calloc(n ? n : 1, sizeof *s->out_schema.fields, err);
-  if (!s->cols || !s->out_schema.fields) {
+  clance_status st;
+  if (options && options->filter)
+    CL_CHECK(st, cl_filter_parse(options->filter, &ds->schema, &s->filter, err));
+  CL_CHECK(st, plan_columns(s, options, err));
+  CL_CHECK(st, cl_frag_reader_new(ds, s->read_names, s->n_read, &s->r, err));
+  const cl_schema *rs = cl_frag_reader_schema(s->r);
+  s->out_schema.fields = cl_calloc(s->n_out ? s->n_out : 1, sizeof *s->out_schema.fields, err);
+  s->out_bld = cl_calloc(s->n_out ? s->n_out : 1, sizeof *s->out_bld, err);
+  if (!s->out_schema.fields || !s->out_bld) {
     st = err->code;
     goto fail;
   }
-  for (size_t i = 0; i < n; i++) {
-    const cl_field *f;
-    if (projected) {
-      const char *name = options->columns[i];
-      int idx = name ? cl_schema_index(&ds->schema, name) : -1;
-      if (idx < 0) {
-        st = cl_err(err, CLANCE_ENOTFOUND, "column \"%s\" is not in the dataset schema",
-                    name ? name : "(null)");
-        goto fail;
-      }
-      f = &ds->schema.fields[idx];
-    } else {
-      f = &ds->schema.fields[i];
-    }
-    s->n_cols = i + 1;
+  for (size_t i = 0; i < s->n_out; i++) {
+    CL_CHECK(st, cl_field_copy(&rs->fields[i], &s->out_schema.fields[i], err));
     s->out_schema.n_fields = i + 1;
-    CL_CHECK(st, cl_field_copy(f, &s->out_schema.fields[i], err));
-    CL_CHECK(st, setup_col(s, &s->cols[i], f, err));
   }
+  for (size_t i = 0; s->filter && i < s->n_out; i++)
+    CL_CHECK(st, cl_arr_init(&s->out_bld[i], &s->out_schema.fields[i], err));
   out->private_data = s;
   out->get_next = scan_get_next;
   out->get_schema = scan_get_schema;
@@ -651,5 +227,53 @@ clance_status clance_dataset_scan(const clance_dataset *cds, const clance_scan_o
   return CLANCE_OK;
 fail:
   scan_free(s);
+  return st;
+}
+
+clance_status clance_dataset_count_rows_where(const clance_dataset *ds, const char *filter,
+                                              uint64_t *out, clance_error *err) {
+  CL_PUBLIC_ERR(err, local);
+  if (!ds || !out)
+    return cl_err(err, CLANCE_EINVAL, "clance_dataset_count_rows_where: NULL argument");
+  if (!filter || !*filter) {
+    *out = ds->num_rows;
+    return CLANCE_OK;
+  }
+  /* Read only the filter's columns. */
+  cl_filter *f;
+  CL_TRY(cl_filter_parse(filter, &ds->schema, &f, err));
+  size_t n = cl_filter_num_columns(f);
+  const char **names = cl_calloc(n ? n : 1, sizeof *names, err);
+  clance_status st = names ? CLANCE_OK : err->code;
+  for (size_t i = 0; i < n && names; i++)
+    names[i] = cl_filter_column(f, i);
+  clance_scan_options o;
+  clance_scan_options_init(&o);
+  o.columns = names;
+  o.num_columns = n;
+  o.filter = filter;
+  struct ArrowArrayStream s;
+  memset(&s, 0, sizeof s);
+  uint64_t count = 0;
+  if (!st)
+    st = clance_dataset_scan(ds, &o, &s, err);
+  while (!st) {
+    struct ArrowArray b;
+    int rc = s.get_next(&s, &b);
+    if (rc) {
+      st = cl_stream_error(&s, rc, "counting rows", err);
+      break;
+    }
+    if (!b.release)
+      break;
+    count += (uint64_t)b.length;
+    b.release(&b);
+  }
+  if (s.release)
+    s.release(&s);
+  free(names);
+  cl_filter_free(f);
+  if (!st)
+    *out = count;
   return st;
 }

@@ -174,6 +174,36 @@ static void seed_example(const char *version) {
   CHECK_STR(text, "1 x;2 y;3 z;4 u;5 v;6 w;7 NULL;8 t;");
   REQUIRE(scan_text(uri, 1, text, sizeof text) == 0);
   CHECK_STR(text, "1 x;2 y;3 z;4 u;5 v;6 w;");
+  /* Take across fragments, out of order, with repeats; count with a filter. */
+  {
+    clance_dataset *td;
+    REQUIRE_OK(clance_dataset_open(uri, 0, &td, &err), &err);
+    uint64_t want[] = {7, 0, 7, 3, 6};
+    struct ArrowArray t;
+    struct ArrowSchema ts;
+    const char *cols[] = {"b", "a"};
+    clance_scan_options o;
+    clance_scan_options_init(&o);
+    o.columns = cols;
+    o.num_columns = 2;
+    REQUIRE_OK(clance_dataset_take(td, want, 5, &o, &t, &ts, &err), &err);
+    CHECK_EQ_U64(t.length, 5);
+    CHECK_STR(ts.children[0]->name, "b");
+    const int32_t *a = t.children[1]->buffers[1];
+    CHECK(a[0] == 8 && a[1] == 1 && a[2] == 8 && a[3] == 4 && a[4] == 7);
+    CHECK(!cl_array_valid(t.children[0], 4) && cl_array_valid(t.children[0], 0));
+    t.release(&t);
+    ts.release(&ts);
+    uint64_t bad_row = 8;
+    CHECK(clance_dataset_take(td, &bad_row, 1, NULL, &t, NULL, &err) == CLANCE_EINVAL);
+    CHECK(strstr(err.message, "out of range") != NULL);
+    uint64_t n;
+    REQUIRE_OK(clance_dataset_count_rows_where(td, "a > 2 AND b IS NOT NULL", &n, &err), &err);
+    CHECK_EQ_U64(n, 5); /* 3 z, 4 u, 5 v, 6 w, 8 t */
+    REQUIRE_OK(clance_dataset_count_rows_where(td, NULL, &n, &err), &err);
+    CHECK_EQ_U64(n, 8);
+    clance_dataset_close(td);
+  }
   /* The same fragments committed again are a different data set only by
    * name; a second Append prepared against version 1 is rebased over 2. */
   clance_fragments *f4 = via_json(worker(uri, a3, b3, 2, NULL));

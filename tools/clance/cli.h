@@ -58,5 +58,7 @@ extern const cli_command cli_cmd_commit;
 extern const cli_command cli_cmd_scan;
 extern const cli_command cli_cmd_info;
 extern const cli_command cli_cmd_versions;
+extern const cli_command cli_cmd_take;
+extern const cli_command cli_cmd_count;
 
 #endif

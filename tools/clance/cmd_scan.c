@@ -10,6 +10,7 @@ static const cli_option opts[] = {
     {"--columns", "A,B,...", "only these columns, in this order"},
     {"--format", "jsonl|csv", "output format (default jsonl)"},
     {"--batch-size", "N", "rows per batch (default 65536)"},
+    {"--filter", "PREDICATE", "only rows where PREDICATE holds, e.g. \"id > 10 AND s = 'x'\""},
     {NULL, NULL, NULL}};
 
 static int run(const cli_command *cmd, const cli_args *a) {
@@ -42,6 +43,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
   so.columns = n ? list : NULL;
   so.num_columns = n;
   so.batch_size = batch;
+  so.filter = cli_get(cmd, a, "--filter");
   if (clance_dataset_open(a->pos[0], version, &ds, &err) ||
       clance_dataset_scan(ds, &so, &s, &err) || cl_text_write_stream(stdout, format, &s, &err))
     rc = cli_fail(cmd->name, &err);
@@ -59,6 +61,8 @@ static int run(const cli_command *cmd, const cli_args *a) {
 const cli_command cli_cmd_scan = {
     "scan", "URI [--version N] [--columns A,B] [--format jsonl|csv]",
     "Print the rows of a dataset version.",
+    "With --filter only matching rows are printed (comparisons of a column with a literal,\n"
+    "IS [NOT] NULL, AND, OR, NOT, parentheses; NULL comparisons are unknown, as in SQL).\n"
     "JSON Lines output has one object per row with the columns in schema order: integers\n"
     "exact, floats in their shortest round-trip form (NaN/Infinity as strings), binary as\n"
     "hex, dates as days and timestamps as integers in their unit since the epoch.",

@@ -6,7 +6,8 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_cmd_write_fragments, &cli_cmd_commit, &cli_cmd_scan, &cli_cmd_info, &cli_cmd_versions,
+    &cli_cmd_write_fragments, &cli_cmd_commit, &cli_cmd_scan,     &cli_cmd_take,
+    &cli_cmd_count,           &cli_cmd_info,   &cli_cmd_versions,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

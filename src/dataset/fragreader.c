@@ -1,0 +1,598 @@
+/* The fragment reader behind scans and takes.
+ *
+ * File format 2.1+ stores only leaves: a nested column is read as one cursor
+ * per leaf, each producing the column pruned to that leaf's branch; the
+ * branches are merged when a batch is exported. File format 2.0 stores one
+ * column per field node: list offsets and items, struct headers and
+ * children, read by walking the field tree. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset/fragreader.h"
+#include "encoding/repdef.h"
+#include "io/fs.h"
+
+#define MAX_DEPTH 64
+
+/* ---- column cursors: pages of one file column ---- */
+
+typedef struct col_cursor {
+  const cl_field *field;   /* the type pages are decoded as */
+  cl_file_reader *file;
+  size_t col;
+  const cl_column_info *ci;
+  size_t page;             /* next page to load */
+  struct ArrowArray cur;   /* the decoded page being consumed */
+  int64_t pos;
+  int missing;             /* no data in this fragment: nulls */
+  int list_lengths;        /* 2.0 list offsets column: pages decode to item counts */
+} col_cursor;
+
+static void cursor_release_page(col_cursor *c) {
+  if (c->cur.release)
+    c->cur.release(&c->cur);
+  memset(&c->cur, 0, sizeof c->cur);
+  c->pos = 0;
+}
+
+static clance_status cursor_load(col_cursor *c, clance_error *err) {
+  cursor_release_page(c);
+  if (c->page >= c->ci->n_pages)
+    return cl_err(err, CLANCE_ECORRUPT, "data file %s column %zu ends before the fragment's rows",
+                  c->file->c.file.path, c->col);
+  if (c->list_lengths)
+    CL_TRY(cl_file_reader_decode_list_lengths(c->file, c->col, c->page, &c->cur, err));
+  else
+    CL_TRY(cl_file_reader_decode_page(c->file, c->col, c->page, c->field, &c->cur, err));
+  c->page++;
+  return CLANCE_OK;
+}
+
+static clance_status cursor_take(col_cursor *c, uint64_t n, cl_arr *dst, clance_error *err) {
+  if (c->missing)
+    return cl_arr_append_nulls(dst, (int64_t)n, err);
+  while (n > 0) {
+    if (!c->cur.release || c->pos == c->cur.length)
+      CL_TRY(cursor_load(c, err));
+    uint64_t k = (uint64_t)(c->cur.length - c->pos);
+    if (k > n)
+      k = n;
+    CL_TRY(cl_arr_append_from(dst, &c->cur, c->pos, (int64_t)k, err));
+    c->pos += (int64_t)k;
+    n -= k;
+  }
+  return CLANCE_OK;
+}
+
+static clance_status cursor_skip(col_cursor *c, uint64_t n, clance_error *err) {
+  if (c->missing)
+    return CLANCE_OK;
+  while (n > 0) {
+    if (c->cur.release && c->pos < c->cur.length) {
+      uint64_t k = (uint64_t)(c->cur.length - c->pos);
+      if (k > n)
+        k = n;
+      c->pos += (int64_t)k;
+      n -= k;
+      continue;
+    }
+    /* Whole pages that are skipped are never read or decoded. */
+    cursor_release_page(c);
+    if (c->page < c->ci->n_pages && c->ci->pages[c->page].length <= n) {
+      n -= c->ci->pages[c->page].length;
+      c->page++;
+      continue;
+    }
+    CL_TRY(cursor_load(c, err));
+  }
+  return CLANCE_OK;
+}
+
+/* ---- output columns ---- */
+
+/* 2.1+: one leaf of a top-level field. */
+typedef struct leaf_col {
+  cl_field pruned; /* the top-level field cut down to this leaf's branch */
+  int path[MAX_DEPTH];
+  int depth;       /* struct/list levels above the leaf */
+  const cl_field *leaf;
+  col_cursor cur;
+  cl_arr bld;
+} leaf_col;
+
+/* 2.0: a field node and its column. */
+typedef struct node20 {
+  const cl_field *f;
+  col_cursor cur; /* leaves and list offsets; unused for structs */
+  cl_field lengths_field;
+  struct node20 *kids;
+  size_t n_kids;
+} node20;
+
+typedef struct out_col {
+  const cl_field *field;
+  leaf_col *leaves;
+  size_t n_leaves;
+  node20 root;
+  cl_arr bld; /* 2.0: the whole field */
+} out_col;
+
+struct cl_frag_reader {
+  cl_dataset *ds;
+  int v20; /* the dataset's files are format 2.0 */
+  cl_schema out_schema;
+  size_t n_cols;
+  out_col *cols;
+  int in_frag;
+  cl_file_reader **readers;
+  size_t n_readers;
+  uint64_t frag_rows;
+  cl_deletions *deleted;
+};
+
+static size_t count_leaves(const cl_field *f) {
+  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
+  int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
+  if (!is_struct && !is_list)
+    return 1;
+  size_t n = 0;
+  for (size_t i = 0; i < f->n_children; i++)
+    n += count_leaves(&f->children[i]);
+  return n;
+}
+
+/* Collect the leaves of f (depth-first) with their child paths. The array
+ * is allocated up front: builders and cursors point into its elements. */
+static clance_status add_leaves(out_col *oc, const cl_field *f, int *path, int depth,
+                                clance_error *err) {
+  if (depth >= MAX_DEPTH)
+    return cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\" nests deeper than %d levels",
+                  oc->field->name, MAX_DEPTH);
+  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
+  int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
+  if (is_struct || is_list) {
+    for (size_t i = 0; i < f->n_children; i++) {
+      path[depth] = (int)i;
+      CL_TRY(add_leaves(oc, &f->children[i], path, depth + 1, err));
+    }
+    return CLANCE_OK;
+  }
+  leaf_col *l = &oc->leaves[oc->n_leaves];
+  memset(l, 0, sizeof *l);
+  l->depth = depth;
+  memcpy(l->path, path, (size_t)depth * sizeof *path);
+  l->leaf = f;
+  CL_TRY(cl_field_prune(oc->field, path, depth, &l->pruned, err));
+  oc->n_leaves++;
+  CL_TRY(cl_arr_init(&l->bld, &l->pruned, err));
+  l->cur.field = &l->pruned;
+  return CLANCE_OK;
+}
+
+static clance_status build_node20(node20 *n, const cl_field *f, int depth, clance_error *err) {
+  memset(n, 0, sizeof *n);
+  n->f = f;
+  n->cur.field = f;
+  if (depth >= MAX_DEPTH)
+    return cl_err(err, CLANCE_EUNSUPPORTED, "field \"%s\" nests too deeply", f->name);
+  int nested = f->type == CL_TYPE_STRUCT || f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
+  if (!nested)
+    return CLANCE_OK;
+  if (f->type != CL_TYPE_STRUCT) {
+    n->lengths_field.type = CL_TYPE_UINT64;
+    n->lengths_field.nullable = 1;
+    n->lengths_field.name = (char *)"lengths";
+    n->cur.field = &n->lengths_field;
+    n->cur.list_lengths = 1;
+  }
+  if (f->n_children) {
+    n->kids = cl_calloc(f->n_children, sizeof *n->kids, err);
+    if (!n->kids)
+      return err->code;
+    n->n_kids = f->n_children;
+    for (size_t i = 0; i < f->n_children; i++)
+      CL_TRY(build_node20(&n->kids[i], &f->children[i], depth + 1, err));
+  }
+  return CLANCE_OK;
+}
+
+static void node20_release_pages(node20 *n) {
+  cursor_release_page(&n->cur);
+  for (size_t i = 0; i < n->n_kids; i++)
+    node20_release_pages(&n->kids[i]);
+}
+
+static void node20_free(node20 *n) {
+  node20_release_pages(n);
+  for (size_t i = 0; i < n->n_kids; i++)
+    node20_free(&n->kids[i]);
+  free(n->kids);
+  n->kids = NULL;
+  n->n_kids = 0;
+}
+
+static void out_col_free(out_col *oc) {
+  for (size_t i = 0; i < oc->n_leaves; i++) {
+    cursor_release_page(&oc->leaves[i].cur);
+    cl_arr_free(&oc->leaves[i].bld);
+    cl_field_free(&oc->leaves[i].pruned);
+  }
+  free(oc->leaves);
+  node20_free(&oc->root);
+  cl_arr_free(&oc->bld);
+}
+
+/* ---- 2.0 reads: walk the field tree ---- */
+
+static clance_status take20(node20 *n, uint64_t rows, cl_arr *dst, clance_error *err);
+
+/* Item counts of the next `rows` lists (and their validity) into `lens`. */
+static clance_status list_lengths(node20 *n, uint64_t rows, cl_arr *lens, clance_error *err) {
+  cl_arr_reset(lens);
+  return cursor_take(&n->cur, rows, lens, err);
+}
+
+/* Does the fragment hold any data for this node? */
+static int node20_present(const node20 *n) {
+  if (n->f->type != CL_TYPE_STRUCT)
+    return !n->cur.missing;
+  for (size_t i = 0; i < n->n_kids; i++)
+    if (node20_present(&n->kids[i]))
+      return 1;
+  return 0;
+}
+
+static clance_status take20(node20 *n, uint64_t rows, cl_arr *dst, clance_error *err) {
+  const cl_field *f = n->f;
+  if (f->type == CL_TYPE_STRUCT) {
+    /* 2.0 struct headers hold no data: structs are never null in 2.0, except
+     * when a fragment predates the column altogether. */
+    for (size_t i = 0; i < n->n_kids; i++)
+      CL_TRY(take20(&n->kids[i], rows, &dst->children[i], err));
+    return node20_present(n) ? cl_arr_append_valid(dst, (int64_t)rows, err)
+                             : cl_arr_append_null(dst, (int64_t)rows, err);
+  }
+  if (f->type != CL_TYPE_LIST && f->type != CL_TYPE_LARGE_LIST)
+    return cursor_take(&n->cur, rows, dst, err);
+  if (n->cur.missing) {
+    CL_TRY(cl_arr_append_nulls(dst, (int64_t)rows, err));
+    return CLANCE_OK;
+  }
+  cl_arr lens;
+  CL_TRY(cl_arr_init(&lens, &n->lengths_field, err));
+  clance_status st = list_lengths(n, rows, &lens, err);
+  uint64_t total = 0, end = cl_arr_last_offset(dst);
+  for (uint64_t i = 0; !st && i < rows; i++) {
+    uint64_t len = cl_le64(lens.values.data + 8 * i);
+    total += len;
+    st = cl_arr_push_offset(dst, end + total, err);
+  }
+  if (!st)
+    st = cl_arr_append_validity(dst, lens.null_count ? lens.validity.data : NULL, 0, (int64_t)rows, err);
+  if (!st)
+    st = take20(&n->kids[0], total, &dst->children[0], err);
+  cl_arr_free(&lens);
+  return st;
+}
+
+static clance_status skip20(node20 *n, uint64_t rows, clance_error *err) {
+  const cl_field *f = n->f;
+  if (f->type == CL_TYPE_STRUCT) {
+    for (size_t i = 0; i < n->n_kids; i++)
+      CL_TRY(skip20(&n->kids[i], rows, err));
+    return CLANCE_OK;
+  }
+  if (f->type != CL_TYPE_LIST && f->type != CL_TYPE_LARGE_LIST)
+    return cursor_skip(&n->cur, rows, err);
+  if (n->cur.missing)
+    return CLANCE_OK;
+  cl_arr lens;
+  CL_TRY(cl_arr_init(&lens, &n->lengths_field, err));
+  clance_status st = list_lengths(n, rows, &lens, err);
+  uint64_t total = 0;
+  for (uint64_t i = 0; !st && i < rows; i++)
+    total += cl_le64(lens.values.data + 8 * i);
+  if (!st)
+    st = skip20(&n->kids[0], total, err);
+  cl_arr_free(&lens);
+  return st;
+}
+
+/* ---- fragments ---- */
+
+void cl_frag_reader_close(cl_frag_reader *s) {
+  for (size_t c = 0; s->cols && c < s->n_cols; c++) {
+    for (size_t i = 0; i < s->cols[c].n_leaves; i++)
+      cursor_release_page(&s->cols[c].leaves[i].cur);
+    node20_release_pages(&s->cols[c].root);
+  }
+  for (size_t i = 0; i < s->n_readers; i++)
+    cl_file_reader_close(s->readers[i]);
+  free(s->readers);
+  s->readers = NULL;
+  s->n_readers = 0;
+  cl_deletions_free(s->deleted);
+  s->deleted = NULL;
+  s->in_frag = 0;
+}
+
+/* Point cursor c at the column storing field `want` in fragment f. */
+static clance_status locate(cl_frag_reader *s, const pb_fragment *f, const cl_field *want,
+                            col_cursor *c, clance_error *err) {
+  const char *root = s->ds->root;
+  cursor_release_page(c);
+  c->page = 0;
+  c->missing = 1;
+  for (size_t d = 0; d < f->n_files; d++) {
+    const pb_data_file *df = f->files[d];
+    for (size_t k = 0; k < df->n_fields; k++) {
+      if (df->fields[k] != want->id)
+        continue;
+      if (k >= df->n_column_indices || df->column_indices[k] < 0)
+        return cl_err(err, CLANCE_ECORRUPT, "fragment %llu: data file %s has no column index for "
+                      "field %d", (unsigned long long)f->id, cl_pb_str(df->path), (int)df->fields[k]);
+      if (!s->readers[d]) {
+        char *p = cl_dataset_data_path(root, df, err);
+        if (!p)
+          return err->code;
+        clance_status st = cl_file_reader_open(p, df->file_size_bytes, &s->readers[d], err);
+        free(p);
+        CL_TRY(st);
+        if (s->frag_rows && s->readers[d]->num_rows != s->frag_rows)
+          return cl_err(err, CLANCE_ECORRUPT, "data file %s holds %llu rows but fragment %llu "
+                        "records %llu", s->readers[d]->c.file.path,
+                        (unsigned long long)s->readers[d]->num_rows, (unsigned long long)f->id,
+                        (unsigned long long)s->frag_rows);
+        if ((s->readers[d]->c.version == CL_FILE_V2_0) != s->v20)
+          return cl_err(err, CLANCE_EUNSUPPORTED, "data file %s is format %s in a dataset of format "
+                        "%s", s->readers[d]->c.file.path, cl_file_version_name(s->readers[d]->c.version),
+                        s->ds->data_format);
+      }
+      c->file = s->readers[d];
+      c->col = (size_t)df->column_indices[k];
+      c->missing = 0;
+      /* The file's own schema must agree with the dataset on this field. */
+      const cl_field *ff = cl_schema_find_id(&c->file->schema, want->id);
+      char why[256];
+      if (!ff || strcmp(ff->name, want->name) != 0 || !cl_field_same_type(ff, want, why, sizeof why))
+        return cl_err(err, CLANCE_ECORRUPT, "data file %s: field %d (\"%s\") does not match the "
+                      "dataset schema (%s)", c->file->c.file.path, (int)want->id, want->name,
+                      ff ? why : "missing from the file");
+      return cl_file_reader_column(c->file, c->col, &c->ci, err);
+    }
+  }
+  return CLANCE_OK;
+}
+
+static clance_status locate20(cl_frag_reader *s, const pb_fragment *f, node20 *n, clance_error *err) {
+  if (n->f->type != CL_TYPE_STRUCT)
+    CL_TRY(locate(s, f, n->f, &n->cur, err));
+  else
+    n->cur.missing = 1; /* header columns carry nothing we need */
+  for (size_t i = 0; i < n->n_kids; i++)
+    CL_TRY(locate20(s, f, &n->kids[i], err));
+  return CLANCE_OK;
+}
+
+static clance_status open_fragment(cl_frag_reader *s, const pb_fragment *f, clance_error *err) {
+  cl_frag_reader_close(s);
+  s->readers = cl_calloc(f->n_files ? f->n_files : 1, sizeof *s->readers, err);
+  if (!s->readers)
+    return err->code;
+  s->n_readers = f->n_files;
+  s->in_frag = 1;
+  CL_TRY(cl_fragment_rows(s->ds->root, f, &s->frag_rows, err));
+  for (size_t c = 0; c < s->n_cols; c++) {
+    out_col *oc = &s->cols[c];
+    if (s->v20) {
+      CL_TRY(locate20(s, f, &oc->root, err));
+      continue;
+    }
+    for (size_t i = 0; i < oc->n_leaves; i++)
+      CL_TRY(locate(s, f, oc->leaves[i].leaf, &oc->leaves[i].cur, err));
+  }
+  if (f->deletion_file)
+    CL_TRY(cl_deletions_load(s->ds->root, f, &s->deleted, err));
+  return CLANCE_OK;
+}
+
+/* ---- batches ---- */
+
+static clance_status take_col(cl_frag_reader *s, out_col *oc, uint64_t n, int skip,
+                              clance_error *err) {
+  if (s->v20)
+    return skip ? skip20(&oc->root, n, err) : take20(&oc->root, n, &oc->bld, err);
+  for (size_t i = 0; i < oc->n_leaves; i++) {
+    leaf_col *l = &oc->leaves[i];
+    CL_TRY(skip ? cursor_skip(&l->cur, n, err) : cursor_take(&l->cur, n, &l->bld, err));
+  }
+  return CLANCE_OK;
+}
+
+/* Merge the branch builders of one field level into one exported array.
+ * parts[i] are the builders of the leaves below this node (at this level);
+ * the first one that holds data provides the node's validity/offsets. */
+static clance_status merge(const cl_field *f, leaf_col **leaves, cl_arr **parts, size_t k, int level,
+                           struct ArrowArray *out, clance_error *err) {
+  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
+  int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
+  if (!is_struct && !is_list)
+    return cl_arr_export(parts[0], out, err);
+  size_t src = 0;
+  for (size_t i = 0; i < k; i++)
+    if (!leaves[i]->cur.missing) {
+      src = i;
+      break;
+    }
+  size_t nk = f->n_children;
+  struct ArrowArray *kids = cl_calloc(nk, sizeof *kids, err);
+  leaf_col **sub_leaves = cl_calloc(k, sizeof *sub_leaves, err);
+  cl_arr **sub = cl_calloc(k, sizeof *sub, err);
+  clance_status st = kids && sub_leaves && sub ? CLANCE_OK : err->code;
+  for (size_t c = 0; !st && c < nk; c++) {
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+      if (leaves[i]->path[level] == (int)c) {
+        sub_leaves[m] = leaves[i];
+        sub[m++] = &parts[i]->children[0];
+      }
+    if (m == 0) {
+      st = cl_err(err, CLANCE_EINTERNAL, "no leaf under child %zu of \"%s\"", c, f->name);
+      break;
+    }
+    st = merge(&f->children[c], sub_leaves, sub, m, level + 1, &kids[c], err);
+  }
+  if (!st)
+    st = cl_arr_export_node(parts[src], kids, nk, out, err);
+  else
+    for (size_t c = 0; kids && c < nk; c++)
+      if (kids[c].release)
+        kids[c].release(&kids[c]);
+  free(kids);
+  free(sub_leaves);
+  free(sub);
+  return st;
+}
+
+static clance_status export_col(cl_frag_reader *s, out_col *oc, struct ArrowArray *out,
+                                clance_error *err) {
+  if (s->v20)
+    return cl_arr_export(&oc->bld, out, err);
+  if (oc->n_leaves == 1)
+    return cl_arr_export(&oc->leaves[0].bld, out, err);
+  leaf_col **ls = cl_calloc(oc->n_leaves, sizeof *ls, err);
+  cl_arr **parts = cl_calloc(oc->n_leaves, sizeof *parts, err);
+  clance_status st = ls && parts ? CLANCE_OK : err->code;
+  for (size_t i = 0; !st && i < oc->n_leaves; i++) {
+    ls[i] = &oc->leaves[i];
+    parts[i] = &oc->leaves[i].bld;
+  }
+  if (!st)
+    st = merge(oc->field, ls, parts, oc->n_leaves, 0, out, err);
+  /* Branches not exported above still hold this batch's structure. */
+  for (size_t i = 0; i < oc->n_leaves; i++)
+    cl_arr_reset(&oc->leaves[i].bld);
+  free(ls);
+  free(parts);
+  return st;
+}
+
+/* ---- public interface ---- */
+
+clance_status cl_frag_reader_open(cl_frag_reader *r, size_t index, clance_error *err) {
+  const pb_manifest *m = r->ds->manifest.pb;
+  if (index >= m->n_fragments)
+    return cl_err(err, CLANCE_EINTERNAL, "fragment index %zu out of range", index);
+  clance_status st = open_fragment(r, m->fragments[index], err);
+  if (st)
+    cl_frag_reader_close(r);
+  return st;
+}
+
+uint64_t cl_frag_reader_rows(const cl_frag_reader *r) { return r->frag_rows; }
+
+const cl_deletions *cl_frag_reader_deletions(const cl_frag_reader *r) { return r->deleted; }
+
+const cl_schema *cl_frag_reader_schema(const cl_frag_reader *r) { return &r->out_schema; }
+
+clance_status cl_frag_reader_take(cl_frag_reader *r, uint64_t n, clance_error *err) {
+  for (size_t c = 0; c < r->n_cols; c++)
+    CL_TRY(take_col(r, &r->cols[c], n, 0, err));
+  return CLANCE_OK;
+}
+
+clance_status cl_frag_reader_skip(cl_frag_reader *r, uint64_t n, clance_error *err) {
+  for (size_t c = 0; c < r->n_cols; c++)
+    CL_TRY(take_col(r, &r->cols[c], n, 1, err));
+  return CLANCE_OK;
+}
+
+clance_status cl_frag_reader_export(cl_frag_reader *r, int64_t rows, struct ArrowArray *out,
+                                    clance_error *err) {
+  struct ArrowArray *kids = cl_calloc(r->n_cols ? r->n_cols : 1, sizeof *kids, err);
+  if (!kids)
+    return err->code;
+  clance_status st = CLANCE_OK;
+  for (size_t c = 0; !st && c < r->n_cols; c++)
+    st = export_col(r, &r->cols[c], &kids[c], err);
+  if (!st)
+    st = cl_struct_array_export(rows, kids, r->n_cols, out, err);
+  else
+    for (size_t c = 0; c < r->n_cols; c++)
+      if (kids[c].release)
+        kids[c].release(&kids[c]);
+  free(kids);
+  return st;
+}
+
+void cl_frag_reader_free(cl_frag_reader *r) {
+  if (!r)
+    return;
+  cl_frag_reader_close(r);
+  for (size_t c = 0; r->cols && c < r->n_cols; c++)
+    out_col_free(&r->cols[c]);
+  free(r->cols);
+  cl_schema_free(&r->out_schema);
+  cl_dataset_unref(r->ds);
+  free(r);
+}
+
+static clance_status setup_col(cl_frag_reader *s, out_col *oc, const cl_field *f, clance_error *err) {
+  oc->field = f;
+  if (f->type == CL_TYPE_DICTIONARY)
+    return cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\": dictionary-typed columns are not "
+                  "supported yet", f->name);
+  if (s->v20) {
+    CL_TRY(build_node20(&oc->root, f, 0, err));
+    return cl_arr_init(&oc->bld, f, err);
+  }
+  int path[MAX_DEPTH];
+  oc->leaves = cl_calloc(count_leaves(f), sizeof *oc->leaves, err);
+  if (!oc->leaves)
+    return err->code;
+  return add_leaves(oc, f, path, 0, err);
+}
+
+clance_status cl_frag_reader_new(cl_dataset *ds, const char *const *columns, size_t n_columns,
+                                 cl_frag_reader **out, clance_error *err) {
+  *out = NULL;
+  cl_frag_reader *r = cl_calloc(1, sizeof *r, err);
+  if (!r)
+    return err->code;
+  cl_dataset_ref(ds);
+  r->ds = ds;
+  r->v20 = ds->data_version == CL_FILE_V2_0;
+  clance_status st = CLANCE_OK;
+  int projected = columns && n_columns;
+  size_t n = projected ? n_columns : ds->schema.n_fields;
+  r->cols = cl_calloc(n ? n : 1, sizeof *r->cols, err);
+  r->out_schema.fields = cl_calloc(n ? n : 1, sizeof *r->out_schema.fields, err);
+  if (!r->cols || !r->out_schema.fields) {
+    st = err->code;
+    goto fail;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const cl_field *f;
+    if (projected) {
+      int idx = columns[i] ? cl_schema_index(&ds->schema, columns[i]) : -1;
+      if (idx < 0) {
+        st = cl_err(err, CLANCE_ENOTFOUND, "column \"%s\" is not in the dataset schema",
+                    columns[i] ? columns[i] : "(null)");
+        goto fail;
+      }
+      f = &ds->schema.fields[idx];
+    } else {
+      f = &ds->schema.fields[i];
+    }
+    r->n_cols = i + 1;
+    r->out_schema.n_fields = i + 1;
+    CL_CHECK(st, cl_field_copy(f, &r->out_schema.fields[i], err));
+    CL_CHECK(st, setup_col(r, &r->cols[i], f, err));
+  }
+  *out = r;
+  return CLANCE_OK;
+fail:
+  cl_frag_reader_free(r);
+  return st;
+}
