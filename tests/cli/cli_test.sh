@@ -67,6 +67,22 @@ expect_eq "versions" "Overwrite Append" \
 grep -q '"version":2' dist_write/_versions/latest_version_hint.json && ok "version hint" || bad "version hint"
 [ "$(ls dist_write/_transactions | wc -l)" -eq 2 ] && ok "one transaction file per commit" || bad "transaction files"
 
+# ---- random access, counting, filters ----
+expect_eq "take in request order with repeats" '{"a":7,"b":null}|{"a":1,"b":"x"}|{"a":7,"b":null}' \
+  "$("$CLANCE" take ./dist_write --rows 6,0,6 | tr '\n' '|' | sed 's/|$//')"
+expect_eq "take projected" '{"b":"u"}' "$("$CLANCE" take ./dist_write --rows 3 --columns b)"
+expect_fail "take out of range" 1 "row 7 is out of range" "$CLANCE" take ./dist_write --rows 7
+expect_fail "take needs --rows" 2 "--rows is required" "$CLANCE" take ./dist_write
+expect_eq "count" "7" "$("$CLANCE" count ./dist_write)"
+expect_eq "count version 1" "6" "$("$CLANCE" count ./dist_write --version 1)"
+expect_eq "count with filter" "3" "$("$CLANCE" count ./dist_write --filter "a > 2 AND b <> 'v' AND b IS NOT NULL")"
+expect_eq "scan with filter" '{"a":2,"b":"y"}|{"a":7,"b":null}' \
+  "$("$CLANCE" scan ./dist_write --filter "a = 2 OR b IS NULL" | tr '\n' '|' | sed 's/|$//')"
+expect_eq "NULL comparisons are unknown" "6" "$("$CLANCE" count ./dist_write --filter "NOT b = 'zz'")"
+expect_fail "filter on a missing column" 1 'column "c" is not in the schema' \
+  "$CLANCE" count ./dist_write --filter "c > 1"
+expect_fail "malformed filter" 1 "filter.*offset" "$CLANCE" scan ./dist_write --filter "a >"
+
 # ---- usage and argument errors ----
 expect_fail "no command" 2 "Usage" "$CLANCE"
 expect_fail "unknown command" 2 "unknown command" "$CLANCE" frobnicate
@@ -75,7 +91,7 @@ expect_fail "missing --schema" 2 "--schema is required" "$CLANCE" write-fragment
 expect_fail "unknown type name" 1 'unknown type "int33"' "$CLANCE" write-fragments ./x --schema 'a:int33' --input w1.jsonl
 expect_fail "bad number option" 2 "non-negative integer" "$CLANCE" scan ./dist_write --version abc
 "$CLANCE" --help >/dev/null && ok "--help" || bad "--help"
-for c in write-fragments commit scan info versions; do
+for c in write-fragments commit scan take count info versions; do
   "$CLANCE" "$c" --help | grep -q "Usage: clance $c" && ok "$c --help" || bad "$c --help"
 done
 "$CLANCE" --version | grep -q "2.1" && ok "--version" || bad "--version"
