@@ -207,9 +207,11 @@ int main(int argc, char **argv) {
          (unsigned long long)clance_dataset_count_rows(ds));
   struct ArrowArray b;
   while (scan.get_next(&scan, &b) == 0 && b.release) {
-    const int32_t *a = b.children[0]->buffers[1];
-    const int32_t *off = b.children[1]->buffers[1];
-    const char *s = b.children[1]->buffers[2];
+    /* Arrays may start at an offset into their buffers (slices). */
+    const struct ArrowArray *ca = b.children[0], *cb = b.children[1];
+    const int32_t *a = (const int32_t *)ca->buffers[1] + ca->offset;
+    const int32_t *off = (const int32_t *)cb->buffers[1] + cb->offset;
+    const char *s = cb->buffers[2];
     for (int64_t i = 0; i < b.length; i++)
       printf("%d %.*s\n", a[i], (int)(off[i + 1] - off[i]), s + off[i]);
     b.release(&b);

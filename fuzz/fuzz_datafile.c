@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "encoding/decode.h"
 #include "file/file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,6 +29,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (cl_file_reader_column(r, c, &ci, &err) != CLANCE_OK)
         continue;
       for (size_t p = 0; p < ci->n_pages && p < 64; p++) {
+        /* Row access into the page (takes) must be as careful as decoding. */
+        struct cl_page_rows *pr;
+        int supported;
+        if (cl_file_reader_page_rows(r, c, p, &r->schema.fields[c], &pr, &supported, &err) == CLANCE_OK &&
+            supported) {
+          cl_arr dst;
+          if (cl_arr_init(&dst, &r->schema.fields[c], &err) == CLANCE_OK) {
+            uint64_t len = ci->pages[p].length, rows[3] = {0, len / 2, len - 1};
+            (void)cl_page_rows_take(pr, rows, len ? 3 : 0, &dst, &err);
+            cl_arr_free(&dst);
+          }
+          cl_page_rows_free(pr);
+        }
         struct ArrowArray a;
         if (cl_file_reader_decode_page(r, c, p, &r->schema.fields[c], &a, &err) == CLANCE_OK) {
           if (cl_array_validate(&r->schema.fields[c], &a, "fuzz", &err) != CLANCE_OK &&

@@ -312,6 +312,28 @@ clance_status cl_arr_push_offset(cl_arr *a, uint64_t end, clance_error *err) {
   return cl_buf_append_u32(&a->offsets, (uint32_t)end, err);
 }
 
+clance_status cl_arr_push_offsets(cl_arr *a, const uint64_t *ends, size_t n, uint64_t add,
+                                  clance_error *err) {
+  if (n == 0)
+    return CLANCE_OK;
+  int large = cl_type_is_large(a->field->type);
+  CL_TRY(cl_buf_reserve(&a->offsets, n * (large ? 8 : 4), err));
+  if (large) {
+    uint64_t *o = (uint64_t *)(void *)(a->offsets.data + a->offsets.len);
+    for (size_t i = 0; i < n; i++)
+      o[i] = ends[i] + add;
+    a->offsets.len += n * 8;
+    return CLANCE_OK;
+  }
+  if (ends[n - 1] + add > INT32_MAX)
+    return cl_arr_push_offset(a, ends[n - 1] + add, err); /* reports the overflow */
+  uint32_t *o = (uint32_t *)(void *)(a->offsets.data + a->offsets.len);
+  for (size_t i = 0; i < n; i++)
+    o[i] = (uint32_t)(ends[i] + add);
+  a->offsets.len += n * 4;
+  return CLANCE_OK;
+}
+
 uint64_t cl_arr_last_offset(const cl_arr *a) {
   if (a->offsets.len == 0)
     return 0;
@@ -365,9 +387,23 @@ clance_status cl_arr_append_from(cl_arr *dst, const struct ArrowArray *src, int6
       CL_TRY(cl_buf_append(&dst->values, (const uint8_t *)src->buffers[2] + b0, (size_t)(b1 - b0),
                            err));
     }
+    if (base + (uint64_t)(b1 - b0) > INT32_MAX && !large)
+      return cl_arr_push_offset(dst, base + (uint64_t)(b1 - b0), err); /* reports it */
     CL_TRY(cl_buf_reserve(&dst->offsets, (size_t)n * (large ? 8 : 4), err));
-    for (int64_t i = 1; i <= n; i++)
-      CL_TRY(cl_arr_push_offset(dst, base + (uint64_t)(src_offset_at(src, i0 + i, large) - b0), err));
+    if (large) {
+      const int64_t *so = (const int64_t *)src->buffers[1] + i0;
+      uint64_t *o = (uint64_t *)(void *)(dst->offsets.data + dst->offsets.len);
+      for (int64_t i = 1; i <= n; i++)
+        o[i - 1] = base + (uint64_t)(so[i] - b0);
+      dst->offsets.len += (size_t)n * 8;
+    } else {
+      const int32_t *so = (const int32_t *)src->buffers[1] + i0;
+      uint32_t *o = (uint32_t *)(void *)(dst->offsets.data + dst->offsets.len);
+      uint32_t shift = (uint32_t)base - (uint32_t)b0;
+      for (int64_t i = 1; i <= n; i++)
+        o[i - 1] = (uint32_t)so[i] + shift;
+      dst->offsets.len += (size_t)n * 4;
+    }
     break;
   }
   case CL_TYPE_FIXED_SIZE_LIST:
@@ -614,6 +650,119 @@ fail_children:
     if (children[i].release)
       children[i].release(&children[i]);
   return err->code;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared arrays                                                              */
+/* ------------------------------------------------------------------------ */
+
+struct cl_shared {
+  int refs;
+  struct ArrowArray a;
+};
+
+cl_shared *cl_shared_new(struct ArrowArray *a, clance_error *err) {
+  cl_shared *s = cl_malloc(sizeof *s, err);
+  if (!s) {
+    if (a->release)
+      a->release(a);
+    return NULL;
+  }
+  s->refs = 1;
+  s->a = *a;
+  a->release = NULL;
+  return s;
+}
+
+void cl_shared_ref(cl_shared *s) { __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED); }
+
+void cl_shared_unref(cl_shared *s) {
+  if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+  if (s->a.release)
+    s->a.release(&s->a);
+  free(s);
+}
+
+const struct ArrowArray *cl_shared_array(const cl_shared *s) { return &s->a; }
+
+/* Each node of a slice owns its child structs (so consumers may move them)
+ * and one reference to the shared array. */
+typedef struct slice_node {
+  cl_shared *owner;
+  struct ArrowArray *children;
+  struct ArrowArray **child_ptrs;
+  struct ArrowArray *dictionary;
+  int64_t n_children;
+} slice_node;
+
+static void release_slice(struct ArrowArray *a) {
+  if (!a || !a->release)
+    return;
+  slice_node *p = a->private_data;
+  for (int64_t i = 0; i < p->n_children; i++)
+    if (p->children[i].release)
+      p->children[i].release(&p->children[i]);
+  if (p->dictionary) {
+    if (p->dictionary->release)
+      p->dictionary->release(p->dictionary);
+    free(p->dictionary);
+  }
+  free(p->children);
+  free(p->child_ptrs);
+  cl_shared_unref(p->owner);
+  free(p);
+  a->release = NULL;
+}
+
+/* Mirror `src` into `out` (same buffers), holding a reference per node. */
+static clance_status mirror(cl_shared *owner, const struct ArrowArray *src, struct ArrowArray *out,
+                            clance_error *err) {
+  *out = *src;
+  out->release = NULL;
+  slice_node *p = cl_calloc(1, sizeof *p, err);
+  if (!p)
+    return err->code;
+  cl_shared_ref(owner);
+  p->owner = owner;
+  out->private_data = p;
+  out->release = release_slice;
+  out->children = NULL;
+  out->dictionary = NULL;
+  if (src->n_children) {
+    p->children = cl_calloc((size_t)src->n_children, sizeof *p->children, err);
+    p->child_ptrs = cl_calloc((size_t)src->n_children, sizeof *p->child_ptrs, err);
+    if (!p->children || !p->child_ptrs)
+      goto fail;
+    out->children = p->child_ptrs;
+    for (int64_t i = 0; i < src->n_children; i++) {
+      p->child_ptrs[i] = &p->children[i];
+      if (mirror(owner, src->children[i], &p->children[i], err))
+        goto fail;
+      p->n_children = i + 1;
+    }
+  }
+  if (src->dictionary) {
+    p->dictionary = cl_calloc(1, sizeof *p->dictionary, err);
+    if (!p->dictionary || mirror(owner, src->dictionary, p->dictionary, err))
+      goto fail;
+    out->dictionary = p->dictionary;
+  }
+  return CLANCE_OK;
+fail:
+  release_slice(out);
+  return err->code;
+}
+
+clance_status cl_shared_slice(cl_shared *s, int64_t offset, int64_t length, struct ArrowArray *out,
+                              clance_error *err) {
+  CL_TRY(mirror(s, &s->a, out, err));
+  /* Children stay whole: Arrow applies a parent's offset to them. */
+  out->offset = s->a.offset + offset;
+  out->length = length;
+  const uint8_t *valid = s->a.n_buffers > 0 ? s->a.buffers[0] : NULL;
+  out->null_count = valid && s->a.null_count != 0 ? cl_bits_count_zero(valid, out->offset, length) : 0;
+  return CLANCE_OK;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -72,6 +72,11 @@ clance_status cl_arr_append_validity(cl_arr *a, const uint8_t *bits, int64_t off
 
 /* For var-width and list arrays: append an offset (value end). */
 clance_status cl_arr_push_offset(cl_arr *a, uint64_t end, clance_error *err);
+/* Append n offsets ends[i] + add at once (one reservation, no per-value
+ * checks beyond the 32-bit range). */
+clance_status cl_arr_push_offsets(cl_arr *a, const uint64_t *ends, size_t n, uint64_t add,
+                                  clance_error *err);
+
 /* Current end offset of var-width data (0 when empty). */
 uint64_t cl_arr_last_offset(const cl_arr *a);
 
@@ -103,6 +108,24 @@ clance_status cl_arr_export_node(cl_arr *a, struct ArrowArray *kids, size_t n_ki
 /* A struct ArrowArray whose children are the given exported arrays (moved). */
 clance_status cl_struct_array_export(int64_t length, struct ArrowArray *children, size_t n,
                                      struct ArrowArray *out, clance_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Shared arrays: zero-copy slices                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A reference-counted owner of an array, so that several exported slices can
+ * share its buffers; the array is released with the last reference. */
+typedef struct cl_shared cl_shared;
+
+/* Take ownership of *a (moved). */
+cl_shared *cl_shared_new(struct ArrowArray *a, clance_error *err);
+void cl_shared_ref(cl_shared *s);
+void cl_shared_unref(cl_shared *s);
+const struct ArrowArray *cl_shared_array(const cl_shared *s);
+/* An independent ArrowArray for elements [offset, offset+length) of the
+ * shared array, pointing at its buffers (every node of it holds a reference). */
+clance_status cl_shared_slice(cl_shared *s, int64_t offset, int64_t length, struct ArrowArray *out,
+                              clance_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Streams                                                                    */

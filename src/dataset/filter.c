@@ -414,61 +414,131 @@ static double half_to_double(uint16_t h) {
   return (h & 0x8000) ? -v : v;
 }
 
-static void eval_cmp(const node *n, const cl_field *f, const struct ArrowArray *a, uint8_t *t) {
+/* Compare every element with the literal: one tight loop per (type, op). */
+#define CMP_LOOP(T, CT, LIT)                                                  \
+  do {                                                                        \
+    const T *v_ = (const T *)a->buffers[1] + a->offset;                       \
+    CT l_ = (CT)(LIT);                                                        \
+    switch (n->op) {                                                          \
+    case OP_EQ: for (int64_t i = 0; i < len; i++) t[i] = (CT)v_[i] == l_; break; \
+    case OP_NE: for (int64_t i = 0; i < len; i++) t[i] = (CT)v_[i] != l_; break; \
+    case OP_LT: for (int64_t i = 0; i < len; i++) t[i] = (CT)v_[i] < l_; break;  \
+    case OP_LE: for (int64_t i = 0; i < len; i++) t[i] = (CT)v_[i] <= l_; break; \
+    case OP_GT: for (int64_t i = 0; i < len; i++) t[i] = (CT)v_[i] > l_; break;  \
+    default: for (int64_t i = 0; i < len; i++) t[i] = (CT)v_[i] >= l_; break;    \
+    }                                                                         \
+  } while (0)
+
+/* The whole column compares the same way (the literal is out of its range). */
+static void cmp_const(const node *n, int c, int64_t len, uint8_t *t) {
+  memset(t, cmp_result(c, n->op), (size_t)len);
+}
+
+static void cmp_integers(const node *n, const cl_field *f, const struct ArrowArray *a, uint8_t *t) {
   int64_t len = a->length;
   const literal *l = &n->lit;
-  for (int64_t i = 0; i < len; i++) {
-    if (l->kind == L_NULL || !cl_array_valid(a, i)) {
-      t[i] = T_UNKNOWN;
-      continue;
+  if (l->kind == L_FLOAT) {
+    switch (f->type) {
+    case CL_TYPE_INT8: CMP_LOOP(int8_t, double, l->d); return;
+    case CL_TYPE_UINT8: CMP_LOOP(uint8_t, double, l->d); return;
+    case CL_TYPE_INT16: CMP_LOOP(int16_t, double, l->d); return;
+    case CL_TYPE_UINT16: CMP_LOOP(uint16_t, double, l->d); return;
+    case CL_TYPE_UINT32: CMP_LOOP(uint32_t, double, l->d); return;
+    case CL_TYPE_UINT64: CMP_LOOP(uint64_t, double, l->d); return;
+    case CL_TYPE_INT32:
+    case CL_TYPE_DATE32:
+    case CL_TYPE_TIME32: CMP_LOOP(int32_t, double, l->d); return;
+    default: CMP_LOOP(int64_t, double, l->d); return;
     }
-    int64_t j = i + a->offset;
-    int c;
-    if (cl_type_is_binary_like(f->type)) {
-      int64_t s, e;
-      if (cl_type_is_large(f->type)) {
-        s = ((const int64_t *)a->buffers[1])[j];
-        e = ((const int64_t *)a->buffers[1])[j + 1];
-      } else {
-        s = ((const int32_t *)a->buffers[1])[j];
-        e = ((const int32_t *)a->buffers[1])[j + 1];
-      }
-      size_t vl = (size_t)(e - s), m = vl < l->slen ? vl : l->slen;
-      c = memcmp((const char *)a->buffers[2] + s, l->s, m);
-      if (c == 0)
-        c = vl < l->slen ? -1 : vl > l->slen;
-      else
-        c = c < 0 ? -1 : 1;
-    } else if (f->type == CL_TYPE_BOOL) {
-      int v = cl_bit_get(a->buffers[1], j);
-      c = v - l->b;
-    } else if (is_float_type(f->type)) {
+  }
+  int is_unsigned = f->type == CL_TYPE_UINT8 || f->type == CL_TYPE_UINT16 ||
+                    f->type == CL_TYPE_UINT32 || f->type == CL_TYPE_UINT64;
+  if (is_unsigned ? l->i < 0 : l->i < INT64_MIN)
+    return cmp_const(n, 1, len, t); /* every value is greater */
+  if (is_unsigned ? l->i > (__int128)UINT64_MAX : l->i > INT64_MAX)
+    return cmp_const(n, -1, len, t); /* every value is smaller */
+  switch (f->type) {
+  case CL_TYPE_INT8: CMP_LOOP(int8_t, int64_t, l->i); return;
+  case CL_TYPE_UINT8: CMP_LOOP(uint8_t, uint64_t, l->i); return;
+  case CL_TYPE_INT16: CMP_LOOP(int16_t, int64_t, l->i); return;
+  case CL_TYPE_UINT16: CMP_LOOP(uint16_t, uint64_t, l->i); return;
+  case CL_TYPE_UINT32: CMP_LOOP(uint32_t, uint64_t, l->i); return;
+  case CL_TYPE_UINT64: CMP_LOOP(uint64_t, uint64_t, l->i); return;
+  case CL_TYPE_INT32:
+  case CL_TYPE_DATE32:
+  case CL_TYPE_TIME32: CMP_LOOP(int32_t, int64_t, l->i); return;
+  default: CMP_LOOP(int64_t, int64_t, l->i); return;
+  }
+}
+
+static void cmp_floats(const node *n, const cl_field *f, const struct ArrowArray *a, uint8_t *t) {
+  int64_t len = a->length;
+  double lit = n->lit.d;
+  if (isnan(lit) || f->type == CL_TYPE_FLOAT16) {
+    /* Rare: NaN literals and half floats take the general path. */
+    for (int64_t i = 0; i < len; i++) {
+      int64_t j = i + a->offset;
       double v = f->type == CL_TYPE_FLOAT64   ? ((const double *)a->buffers[1])[j]
                  : f->type == CL_TYPE_FLOAT32 ? ((const float *)a->buffers[1])[j]
                                               : half_to_double(((const uint16_t *)a->buffers[1])[j]);
-      c = cmp_double(v, l->d);
-    } else {
-      __int128 v;
-      const void *b = a->buffers[1];
-      switch (f->type) {
-      case CL_TYPE_INT8: v = ((const int8_t *)b)[j]; break;
-      case CL_TYPE_UINT8: v = ((const uint8_t *)b)[j]; break;
-      case CL_TYPE_INT16: v = ((const int16_t *)b)[j]; break;
-      case CL_TYPE_UINT16: v = ((const uint16_t *)b)[j]; break;
-      case CL_TYPE_UINT32: v = ((const uint32_t *)b)[j]; break;
-      case CL_TYPE_UINT64: v = ((const uint64_t *)b)[j]; break;
-      case CL_TYPE_INT32:
-      case CL_TYPE_DATE32:
-      case CL_TYPE_TIME32: v = ((const int32_t *)b)[j]; break;
-      default: v = ((const int64_t *)b)[j]; break;
-      }
-      if (l->kind == L_FLOAT)
-        c = cmp_double((double)v, l->d);
-      else
-        c = v < l->i ? -1 : v > l->i;
+      t[i] = (uint8_t)cmp_result(cmp_double(v, lit), n->op);
     }
-    t[i] = (uint8_t)cmp_result(c, n->op);
+    return;
   }
+  /* NaN sorts above every number: for a number literal, NaN behaves like
+   * +infinity, which plain comparisons of NaN get wrong; fix those after. */
+  if (f->type == CL_TYPE_FLOAT64)
+    CMP_LOOP(double, double, lit);
+  else
+    CMP_LOOP(float, double, lit);
+  int nan_result = cmp_result(1, n->op);
+  for (int64_t i = 0; i < len; i++) {
+    double v = f->type == CL_TYPE_FLOAT64 ? ((const double *)a->buffers[1])[i + a->offset]
+                                          : ((const float *)a->buffers[1])[i + a->offset];
+    if (v != v)
+      t[i] = (uint8_t)nan_result;
+  }
+}
+
+static void eval_cmp(const node *n, const cl_field *f, const struct ArrowArray *a, uint8_t *t) {
+  int64_t len = a->length;
+  const literal *l = &n->lit;
+  if (l->kind == L_NULL) {
+    memset(t, T_UNKNOWN, (size_t)len);
+    return;
+  }
+  if (is_float_type(f->type)) {
+    cmp_floats(n, f, a, t);
+  } else if (is_int_like(f->type)) {
+    cmp_integers(n, f, a, t);
+  } else {
+    for (int64_t i = 0; i < len; i++) {
+      int64_t j = i + a->offset;
+      int c;
+      if (f->type == CL_TYPE_BOOL) {
+        c = cl_bit_get(a->buffers[1], j) - l->b;
+      } else {
+        int64_t s0, e0;
+        if (cl_type_is_large(f->type)) {
+          s0 = ((const int64_t *)a->buffers[1])[j];
+          e0 = ((const int64_t *)a->buffers[1])[j + 1];
+        } else {
+          s0 = ((const int32_t *)a->buffers[1])[j];
+          e0 = ((const int32_t *)a->buffers[1])[j + 1];
+        }
+        size_t vl = (size_t)(e0 - s0), m = vl < l->slen ? vl : l->slen;
+        c = memcmp((const char *)a->buffers[2] + s0, l->s, m);
+        c = c ? (c < 0 ? -1 : 1) : (vl < l->slen ? -1 : vl > l->slen);
+      }
+      t[i] = (uint8_t)cmp_result(c, n->op);
+    }
+  }
+  /* A null operand makes the comparison unknown. */
+  const uint8_t *valid = a->n_buffers > 0 && a->null_count != 0 ? a->buffers[0] : NULL;
+  if (valid)
+    for (int64_t i = 0; i < len; i++)
+      if (!cl_bit_get(valid, i + a->offset))
+        t[i] = T_UNKNOWN;
 }
 
 static clance_status eval(const cl_filter *f, const node *n, const struct ArrowArray *const *cols,

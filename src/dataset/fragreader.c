@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dataset/fragreader.h"
+#include "encoding/decode.h"
 #include "encoding/repdef.h"
 #include "io/fs.h"
 
@@ -23,17 +24,47 @@ typedef struct col_cursor {
   size_t col;
   const cl_column_info *ci;
   size_t page;             /* next page to load */
-  struct ArrowArray cur;   /* the decoded page being consumed */
+  cl_shared *cur;          /* the decoded page being consumed */
+  int64_t cur_len;
   int64_t pos;
   int missing;             /* no data in this fragment: nulls */
   int list_lengths;        /* 2.0 list offsets column: pages decode to item counts */
+  /* Rows taken but not yet copied: while a batch's rows come from one page
+   * they are exported as a zero-copy slice of it. */
+  int slices;              /* this cursor feeds a whole output column */
+  cl_shared *pend;
+  int64_t pend_start, pend_len;
 } col_cursor;
 
 static void cursor_release_page(col_cursor *c) {
-  if (c->cur.release)
-    c->cur.release(&c->cur);
-  memset(&c->cur, 0, sizeof c->cur);
+  cl_shared_unref(c->cur);
+  c->cur = NULL;
+  c->cur_len = 0;
   c->pos = 0;
+}
+
+/* Copy the pending rows into the builder. */
+static clance_status cursor_flush(col_cursor *c, cl_arr *dst, clance_error *err) {
+  if (!c->pend)
+    return CLANCE_OK;
+  clance_status st = cl_arr_append_from(dst, cl_shared_array(c->pend), c->pend_start, c->pend_len, err);
+  cl_shared_unref(c->pend);
+  c->pend = NULL;
+  return st;
+}
+
+/* Export what the cursor gathered for a batch: the pending slice when the
+ * builder holds nothing else, else the builder. */
+static clance_status cursor_export(col_cursor *c, cl_arr *dst, struct ArrowArray *out,
+                                   clance_error *err) {
+  if (c->pend && dst->length == 0) {
+    clance_status st = cl_shared_slice(c->pend, c->pend_start, c->pend_len, out, err);
+    cl_shared_unref(c->pend);
+    c->pend = NULL;
+    return st;
+  }
+  CL_TRY(cursor_flush(c, dst, err));
+  return cl_arr_export(dst, out, err);
 }
 
 static clance_status cursor_load(col_cursor *c, clance_error *err) {
@@ -41,24 +72,41 @@ static clance_status cursor_load(col_cursor *c, clance_error *err) {
   if (c->page >= c->ci->n_pages)
     return cl_err(err, CLANCE_ECORRUPT, "data file %s column %zu ends before the fragment's rows",
                   c->file->c.file.path, c->col);
+  struct ArrowArray a;
   if (c->list_lengths)
-    CL_TRY(cl_file_reader_decode_list_lengths(c->file, c->col, c->page, &c->cur, err));
+    CL_TRY(cl_file_reader_decode_list_lengths(c->file, c->col, c->page, &a, err));
   else
-    CL_TRY(cl_file_reader_decode_page(c->file, c->col, c->page, c->field, &c->cur, err));
+    CL_TRY(cl_file_reader_decode_page(c->file, c->col, c->page, c->field, &a, err));
+  c->cur_len = a.length;
+  if (!(c->cur = cl_shared_new(&a, err)))
+    return err->code;
   c->page++;
   return CLANCE_OK;
 }
 
 static clance_status cursor_take(col_cursor *c, uint64_t n, cl_arr *dst, clance_error *err) {
-  if (c->missing)
+  if (c->missing) {
+    CL_TRY(cursor_flush(c, dst, err));
     return cl_arr_append_nulls(dst, (int64_t)n, err);
+  }
   while (n > 0) {
-    if (!c->cur.release || c->pos == c->cur.length)
+    if (!c->cur || c->pos == c->cur_len)
       CL_TRY(cursor_load(c, err));
-    uint64_t k = (uint64_t)(c->cur.length - c->pos);
+    uint64_t k = (uint64_t)(c->cur_len - c->pos);
     if (k > n)
       k = n;
-    CL_TRY(cl_arr_append_from(dst, &c->cur, c->pos, (int64_t)k, err));
+    if (c->slices && dst->length == 0 && !c->pend) {
+      cl_shared_ref(c->cur);
+      c->pend = c->cur;
+      c->pend_start = c->pos;
+      c->pend_len = (int64_t)k;
+    } else if (c->slices && dst->length == 0 && c->pend == c->cur &&
+               c->pend_start + c->pend_len == c->pos) {
+      c->pend_len += (int64_t)k;
+    } else {
+      CL_TRY(cursor_flush(c, dst, err));
+      CL_TRY(cl_arr_append_from(dst, cl_shared_array(c->cur), c->pos, (int64_t)k, err));
+    }
     c->pos += (int64_t)k;
     n -= k;
   }
@@ -69,8 +117,8 @@ static clance_status cursor_skip(col_cursor *c, uint64_t n, clance_error *err) {
   if (c->missing)
     return CLANCE_OK;
   while (n > 0) {
-    if (c->cur.release && c->pos < c->cur.length) {
-      uint64_t k = (uint64_t)(c->cur.length - c->pos);
+    if (c->cur && c->pos < c->cur_len) {
+      uint64_t k = (uint64_t)(c->cur_len - c->pos);
       if (k > n)
         k = n;
       c->pos += (int64_t)k;
@@ -205,6 +253,8 @@ static void node20_release_pages(node20 *n) {
 
 static void node20_free(node20 *n) {
   node20_release_pages(n);
+  cl_shared_unref(n->cur.pend); /* rows gathered but never exported */
+  n->cur.pend = NULL;
   for (size_t i = 0; i < n->n_kids; i++)
     node20_free(&n->kids[i]);
   free(n->kids);
@@ -215,6 +265,7 @@ static void node20_free(node20 *n) {
 static void out_col_free(out_col *oc) {
   for (size_t i = 0; i < oc->n_leaves; i++) {
     cursor_release_page(&oc->leaves[i].cur);
+    cl_shared_unref(oc->leaves[i].cur.pend);
     cl_arr_free(&oc->leaves[i].bld);
     cl_field_free(&oc->leaves[i].pruned);
   }
@@ -458,9 +509,9 @@ static clance_status merge(const cl_field *f, leaf_col **leaves, cl_arr **parts,
 static clance_status export_col(cl_frag_reader *s, out_col *oc, struct ArrowArray *out,
                                 clance_error *err) {
   if (s->v20)
-    return cl_arr_export(&oc->bld, out, err);
+    return cursor_export(&oc->root.cur, &oc->bld, out, err);
   if (oc->n_leaves == 1)
-    return cl_arr_export(&oc->leaves[0].bld, out, err);
+    return cursor_export(&oc->leaves[0].cur, &oc->leaves[0].bld, out, err);
   leaf_col **ls = cl_calloc(oc->n_leaves, sizeof *ls, err);
   cl_arr **parts = cl_calloc(oc->n_leaves, sizeof *parts, err);
   clance_status st = ls && parts ? CLANCE_OK : err->code;
@@ -476,6 +527,79 @@ static clance_status export_col(cl_frag_reader *s, out_col *oc, struct ArrowArra
   free(ls);
   free(parts);
   return st;
+}
+
+/* ---- row access for takes ---- */
+
+/* Rows of one page (page-local, ascending) from a flat column. */
+static clance_status page_rows(col_cursor *c, size_t page, const uint64_t *local, size_t n,
+                               cl_arr *dst, clance_error *err) {
+  struct cl_page_rows *pr;
+  int supported;
+  CL_TRY(cl_file_reader_page_rows(c->file, c->col, page, c->field, &pr, &supported, err));
+  if (supported) {
+    clance_status st = cl_page_rows_take(pr, local, n, dst, err);
+    cl_page_rows_free(pr);
+    return st;
+  }
+  struct ArrowArray a;
+  CL_TRY(cl_file_reader_decode_page(c->file, c->col, page, c->field, &a, err));
+  clance_status st = CLANCE_OK;
+  for (size_t i = 0; !st && i < n; i++)
+    st = cl_arr_append_from(dst, &a, (int64_t)local[i], 1, err);
+  a.release(&a);
+  return st;
+}
+
+static clance_status leaf_take_rows(leaf_col *l, const uint64_t *rows, size_t n, clance_error *err) {
+  col_cursor *c = &l->cur;
+  CL_TRY(cursor_flush(c, &l->bld, err));
+  if (c->missing)
+    return cl_arr_append_nulls(&l->bld, (int64_t)n, err);
+  uint64_t *local = cl_malloc((n ? n : 1) * sizeof *local, err);
+  if (!local)
+    return err->code;
+  clance_status st = CLANCE_OK;
+  size_t p = 0;
+  for (size_t i = 0; !st && i < n;) {
+    while (p < c->ci->n_pages && rows[i] >= c->ci->pages[p].first_row + c->ci->pages[p].length)
+      p++;
+    if (p == c->ci->n_pages) {
+      st = cl_err(err, CLANCE_ECORRUPT, "data file %s column %zu has fewer rows than its fragment",
+                  c->file->c.file.path, c->col);
+      break;
+    }
+    uint64_t first = c->ci->pages[p].first_row, end = first + c->ci->pages[p].length;
+    size_t k = 0;
+    while (i + k < n && rows[i + k] < end) {
+      local[k] = rows[i + k] - first;
+      k++;
+    }
+    st = page_rows(c, p, local, k, &l->bld, err);
+    i += k;
+  }
+  free(local);
+  return st;
+}
+
+clance_status cl_frag_reader_take_rows(cl_frag_reader *r, const uint64_t *rows, size_t n,
+                                       clance_error *err) {
+  for (size_t ci = 0; ci < r->n_cols; ci++) {
+    out_col *oc = &r->cols[ci];
+    if (!r->v20 && oc->n_leaves == 1 && oc->leaves[0].depth == 0) {
+      CL_TRY(leaf_take_rows(&oc->leaves[0], rows, n, err));
+      continue;
+    }
+    /* Nested and 2.0 columns: walk there with the cursors. */
+    uint64_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (rows[i] > at)
+        CL_TRY(take_col(r, oc, rows[i] - at, 1, err));
+      CL_TRY(take_col(r, oc, 1, 0, err));
+      at = rows[i] + 1;
+    }
+  }
+  return CLANCE_OK;
 }
 
 /* ---- public interface ---- */
@@ -545,13 +669,17 @@ static clance_status setup_col(cl_frag_reader *s, out_col *oc, const cl_field *f
                   "supported yet", f->name);
   if (s->v20) {
     CL_TRY(build_node20(&oc->root, f, 0, err));
+    /* A flat column's batches can be slices of its pages. */
+    oc->root.cur.slices = !oc->root.n_kids && !oc->root.cur.list_lengths;
     return cl_arr_init(&oc->bld, f, err);
   }
   int path[MAX_DEPTH];
   oc->leaves = cl_calloc(count_leaves(f), sizeof *oc->leaves, err);
   if (!oc->leaves)
     return err->code;
-  return add_leaves(oc, f, path, 0, err);
+  CL_TRY(add_leaves(oc, f, path, 0, err));
+  oc->leaves[0].cur.slices = oc->n_leaves == 1; /* else branches are merged */
+  return CLANCE_OK;
 }
 
 clance_status cl_frag_reader_new(cl_dataset *ds, const char *const *columns, size_t n_columns,

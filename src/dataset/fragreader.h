@@ -26,6 +26,12 @@ const cl_deletions *cl_frag_reader_deletions(const cl_frag_reader *r);
 /* Append the next n rows to the builders / pass over them. */
 clance_status cl_frag_reader_take(cl_frag_reader *r, uint64_t n, clance_error *err);
 clance_status cl_frag_reader_skip(cl_frag_reader *r, uint64_t n, clance_error *err);
+/* Append the given physical rows (ascending, of the open fragment): flat
+ * 2.1+ columns read just those rows out of their pages' chunks, other
+ * columns walk to them. Call once per opened fragment. */
+clance_status cl_frag_reader_take_rows(cl_frag_reader *r, const uint64_t *rows, size_t n,
+                                       clance_error *err);
+
 /* Rows gathered so far, as one struct array; the builders start over. */
 clance_status cl_frag_reader_export(cl_frag_reader *r, int64_t rows, struct ArrowArray *out,
                                     clance_error *err);

@@ -34,6 +34,15 @@ static clance_status apply_filter(scan_state *s, struct ArrowArray *batch, struc
   s->keep = keep;
   CL_TRY(cl_filter_eval(s->filter, batch, s->read_names, s->n_read, keep, err));
   int64_t kept = 0;
+  if (s->n_out == 0) {
+    /* Counting only: no rows to copy. */
+    for (int64_t i = 0; i < n; i++)
+      kept += keep[i];
+    *rows = kept;
+    if (kept)
+      return cl_struct_array_export(kept, NULL, 0, out, err);
+    return CLANCE_OK;
+  }
   for (int64_t i = 0; i < n;) {
     int64_t j = i;
     while (j < n && keep[j] == keep[i])
@@ -166,10 +175,13 @@ void clance_scan_options_init(clance_scan_options *options) {
 }
 
 /* The output columns, then any filter columns not among them. */
-static clance_status plan_columns(scan_state *s, const clance_scan_options *o, clance_error *err) {
+/* The output columns, then any filter columns not among them. `count_only`
+ * outputs no column at all. */
+static clance_status plan_columns(scan_state *s, const clance_scan_options *o, int count_only,
+                                  clance_error *err) {
   const cl_schema *sch = &s->ds->schema;
   int projected = o && o->columns && o->num_columns;
-  s->n_out = projected ? o->num_columns : sch->n_fields;
+  s->n_out = count_only ? 0 : projected ? o->num_columns : sch->n_fields;
   size_t extra = s->filter ? cl_filter_num_columns(s->filter) : 0;
   s->read_names = cl_calloc(s->n_out + extra + 1, sizeof *s->read_names, err);
   if (!s->read_names)
@@ -187,10 +199,17 @@ static clance_status plan_columns(scan_state *s, const clance_scan_options *o, c
   return CLANCE_OK;
 }
 
+static clance_status scan_open(const clance_dataset *cds, const clance_scan_options *options,
+                               int count_only, struct ArrowArrayStream *out, clance_error *err);
 
 clance_status clance_dataset_scan(const clance_dataset *cds, const clance_scan_options *options,
                                   struct ArrowArrayStream *out, clance_error *err) {
   CL_PUBLIC_ERR(err, local);
+  return scan_open(cds, options, 0, out, err);
+}
+
+static clance_status scan_open(const clance_dataset *cds, const clance_scan_options *options,
+                               int count_only, struct ArrowArrayStream *out, clance_error *err) {
   if (!cds || !out)
     return cl_err(err, CLANCE_EINVAL, "clance_dataset_scan: NULL argument");
   cl_dataset *ds = (cl_dataset *)cds;
@@ -204,7 +223,7 @@ clance_status clance_dataset_scan(const clance_dataset *cds, const clance_scan_o
   clance_status st;
   if (options && options->filter)
     CL_CHECK(st, cl_filter_parse(options->filter, &ds->schema, &s->filter, err));
-  CL_CHECK(st, plan_columns(s, options, err));
+  CL_CHECK(st, plan_columns(s, options, count_only, err));
   CL_CHECK(st, cl_frag_reader_new(ds, s->read_names, s->n_read, &s->r, err));
   const cl_schema *rs = cl_frag_reader_schema(s->r);
   s->out_schema.fields = cl_calloc(s->n_out ? s->n_out : 1, sizeof *s->out_schema.fields, err);
@@ -239,24 +258,14 @@ clance_status clance_dataset_count_rows_where(const clance_dataset *ds, const ch
     *out = ds->num_rows;
     return CLANCE_OK;
   }
-  /* Read only the filter's columns. */
-  cl_filter *f;
-  CL_TRY(cl_filter_parse(filter, &ds->schema, &f, err));
-  size_t n = cl_filter_num_columns(f);
-  const char **names = cl_calloc(n ? n : 1, sizeof *names, err);
-  clance_status st = names ? CLANCE_OK : err->code;
-  for (size_t i = 0; i < n && names; i++)
-    names[i] = cl_filter_column(f, i);
+  /* Read only the filter's columns; output none. */
   clance_scan_options o;
   clance_scan_options_init(&o);
-  o.columns = names;
-  o.num_columns = n;
   o.filter = filter;
   struct ArrowArrayStream s;
   memset(&s, 0, sizeof s);
   uint64_t count = 0;
-  if (!st)
-    st = clance_dataset_scan(ds, &o, &s, err);
+  clance_status st = scan_open(ds, &o, 1, &s, err);
   while (!st) {
     struct ArrowArray b;
     int rc = s.get_next(&s, &b);
@@ -271,8 +280,6 @@ clance_status clance_dataset_count_rows_where(const clance_dataset *ds, const ch
   }
   if (s.release)
     s.release(&s);
-  free(names);
-  cl_filter_free(f);
   if (!st)
     *out = count;
   return st;

@@ -1,7 +1,7 @@
 /* Take: rows at arbitrary positions. Positions are mapped to (fragment,
  * physical row), sorted, and read fragment by fragment with the fragment
- * reader (whole pages between requested rows are skipped unread); the rows
- * are then put back in the requested order. */
+ * reader (flat columns read single values out of their pages' chunks); the
+ * rows are then put back in the requested order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,14 +62,15 @@ clance_status clance_dataset_take(const clance_dataset *cds, const uint64_t *row
   uint64_t base = 0; /* live rows before this fragment */
   size_t next = 0, distinct = 0;
   size_t *slot = cl_malloc((num_rows ? num_rows : 1) * sizeof *slot, err);
-  if (!slot && !st)
+  uint64_t *phys = cl_malloc((num_rows ? num_rows : 1) * sizeof *phys, err);
+  if ((!slot || !phys) && !st)
     st = err->code;
   for (size_t fi = 0; !st && fi < m->n_fragments && next < num_rows; fi++) {
     const pb_fragment *f = m->fragments[fi];
-    uint64_t live = cl_fragment_live_rows(f), phys;
+    uint64_t live = cl_fragment_live_rows(f), total;
     if (!f->physical_rows) {
-      st = cl_fragment_rows(ds->root, f, &phys, err);
-      live = phys - (f->deletion_file ? f->deletion_file->num_deleted_rows : 0);
+      st = cl_fragment_rows(ds->root, f, &total, err);
+      live = total - (f->deletion_file ? f->deletion_file->num_deleted_rows : 0);
     }
     if (st || w[next].pos >= base + live) {
       base += live;
@@ -78,21 +79,16 @@ clance_status clance_dataset_take(const clance_dataset *cds, const uint64_t *row
     if ((st = cl_frag_reader_open(r, fi, err)))
       break;
     const cl_deletions *d = cl_frag_reader_deletions(r);
-    uint64_t at = 0; /* physical position of the reader */
-    size_t di = 0;
-    while (!st && next < num_rows && w[next].pos < base + live) {
-      uint64_t pr = physical_row(d, w[next].pos - base, &di);
-      if (pr > at)
-        st = cl_frag_reader_skip(r, pr - at, err);
-      if (!st)
-        st = cl_frag_reader_take(r, 1, err);
-      at = pr + 1;
-      /* Repeats of the same position share the row just taken. */
+    size_t di = 0, k = 0;
+    while (next < num_rows && w[next].pos < base + live) {
+      phys[k++] = physical_row(d, w[next].pos - base, &di);
+      /* Repeats of the same position share one row. */
       uint64_t same = w[next].pos;
       while (next < num_rows && w[next].pos == same)
         slot[next++] = distinct;
       distinct++;
     }
+    st = cl_frag_reader_take_rows(r, phys, k, err);
     base += live;
   }
   if (!st)
@@ -132,6 +128,7 @@ clance_status clance_dataset_take(const clance_dataset *cds, const uint64_t *row
   free(kids);
   free(at_req);
   free(slot);
+  free(phys);
   free(w);
   if (sorted.release)
     sorted.release(&sorted);

@@ -125,20 +125,25 @@ static clance_status decode_variable_mb(const pb21_enc *e, const uint8_t *b, siz
     /* Bulk copy: one memcpy, offsets shifted. */
     size_t base = a->values.len;
     st = cl_buf_append(&a->values, data + offs[0], (size_t)(offs[n] - offs[0]), err);
-    for (uint64_t i = 1; !st && i <= n; i++)
-      st = cl_arr_push_offset(a, base + (offs[i] - offs[0]), err);
+    if (!st)
+      st = cl_arr_push_offsets(a, offs + 1, (size_t)n, base - offs[0], err);
     if (!st)
       a->length += (int64_t)n;
   } else if (!st) {
-    for (uint64_t i = 0; !st && i < n; i++) {
-      st = cl_fsst_decode(fsst, data + offs[i], (size_t)(offs[i + 1] - offs[i]), &a->values, err);
+    /* One pass over the chunk's strings; out_offs[0] is where they start. */
+    uint64_t *out_offs = cl_malloc((size_t)(n + 1) * sizeof *out_offs, err);
+    if (!out_offs) {
+      st = err->code;
+    } else {
+      st = cl_fsst_decode_offsets64(fsst, data, len, offs, (size_t)n, &a->values, out_offs, err);
+      if (st)
+        cl_err_ctx(err, "%s: ", what);
       if (!st)
-        st = cl_arr_push_offset(a, a->values.len, err);
+        st = cl_arr_push_offsets(a, out_offs + 1, (size_t)n, 0, err);
       if (!st)
-        a->length++;
+        a->length += (int64_t)n;
+      free(out_offs);
     }
-    if (st)
-      cl_err_ctx(err, "%s: ", what);
   }
   free(offs);
   return st;

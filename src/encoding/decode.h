@@ -32,6 +32,18 @@ clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct
 clance_status cl_decode20_list_lengths(const cl_page_ctx *ctx, struct ArrowArray *out,
                                        clance_error *err);
 
+/* Row access to a 2.1/2.2 mini-block page of a flat column (take21.c):
+ * only the chunks holding requested rows are touched, and most values are
+ * read straight out of them. *supported is 0 (and *out NULL) for pages that
+ * need a whole-page decode instead (other layouts, nested columns). */
+typedef struct cl_page_rows cl_page_rows;
+clance_status cl_page_rows_open(const cl_page_ctx *ctx, cl_file_version v, const cl_field *f,
+                                cl_page_rows **out, int *supported, clance_error *err);
+/* Append the page-local rows (ascending) with their validity to dst. */
+clance_status cl_page_rows_take(cl_page_rows *p, const uint64_t *rows, size_t n, cl_arr *dst,
+                                clance_error *err);
+void cl_page_rows_free(cl_page_rows *p);
+
 /* ---- compressive encodings of 2.1/2.2 (compressive.c) ---- */
 
 /* A value sink: the builder receiving decoded values (without validity). */

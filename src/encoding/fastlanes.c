@@ -422,3 +422,37 @@ clance_status cl_outofline_bitpack_encode(unsigned T, unsigned b, const void *in
   out->len += (size_t)total;
   return CLANCE_OK;
 }
+
+/* Where value idx sits: lane = idx % LANES; q = idx / LANES splits into the
+ * 8-row block (bit-reversed among T/8 blocks: the ORDER permutation) and the
+ * row within it. */
+static uint64_t load_word(const uint8_t *p, unsigned T, size_t word) {
+  const uint8_t *q = p + word * (T / 8);
+  switch (T) {
+  case 8: return q[0];
+  case 16: return (uint64_t)q[0] | ((uint64_t)q[1] << 8);
+  case 32: return (uint64_t)q[0] | ((uint64_t)q[1] << 8) | ((uint64_t)q[2] << 16) | ((uint64_t)q[3] << 24);
+  default: {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+      v = (v << 8) | q[i];
+    return v;
+  }
+  }
+}
+
+uint64_t cl_fl_get(unsigned T, const uint8_t *packed, unsigned w, unsigned idx) {
+  if (w == 0)
+    return 0;
+  unsigned lanes = 1024 / T, lane = idx % lanes, q = idx / lanes, blocks = T / 8;
+  unsigned blk = q % blocks, rev = 0;
+  for (unsigned b = blocks >> 1, k = 1; b; b >>= 1, k <<= 1)
+    if (blk & b)
+      rev |= k;
+  unsigned row = rev * 8 + q / blocks;
+  unsigned bit = row * w, word = bit / T, shift = bit % T;
+  uint64_t v = load_word(packed, T, (size_t)word * lanes + lane) >> shift;
+  if (shift + w > T)
+    v |= load_word(packed, T, (size_t)(word + 1) * lanes + lane) << (T - shift);
+  return w == 64 ? v : v & ((1ull << w) - 1);
+}

@@ -36,6 +36,11 @@ void cl_fl_unpack64(const uint64_t *in, unsigned w, uint64_t out[1024]);
 /* Bits needed to store max_value: 0 for 0, else 1 + floor(log2(max_value)). */
 unsigned cl_bits_needed_u64(uint64_t max_value);
 
+/* Value `idx` (0..1023) of one packed group of T-bit words at width w,
+ * without unpacking the group. `packed` points at the group's 1024*w/T
+ * words (little-endian, any alignment); the caller has checked its size. */
+uint64_t cl_fl_get(unsigned T, const uint8_t *packed, unsigned w, unsigned idx);
+
 /* ---- InlineBitpacking (§9.4) ------------------------------------------------
  * A group is one T-bit LE header word holding its width b, then the FastLanes
  * packing of 1024 values (T/8 + 128*b bytes). T is the value width: 8/16/32/64. */

@@ -7,6 +7,8 @@
 #include "arrow/array.h"
 #include "file/container.h"
 
+struct cl_page_rows;
+
 typedef struct cl_file_writer_opts {
   cl_file_version version;
   uint64_t page_bytes;        /* cut a page once a column buffers this much */
@@ -63,6 +65,11 @@ clance_status cl_file_reader_column(cl_file_reader *r, size_t col, const cl_colu
 clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t page,
                                          const cl_field *f, struct ArrowArray *out,
                                          clance_error *err);
+
+/* Prepare page `page` of column `col` (a flat 2.1+ column) for row access;
+ * see cl_page_rows_open. */
+clance_status cl_file_reader_page_rows(cl_file_reader *r, size_t col, size_t page, const cl_field *f,
+                                       struct cl_page_rows **out, int *supported, clance_error *err);
 
 /* Decode page `page` of a 2.0 list offsets column into a nullable uint64
  * array holding each list's item count. */

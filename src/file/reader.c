@@ -117,3 +117,15 @@ clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t p
     return cl_decode20_page(&ctx, f, out, err);
   return cl_decode21_page(&ctx, r->c.version, f, out, err);
 }
+
+clance_status cl_file_reader_page_rows(cl_file_reader *r, size_t col, size_t page, const cl_field *f,
+                                       struct cl_page_rows **out, int *supported, clance_error *err) {
+  char what[1024];
+  cl_page_ctx ctx;
+  *out = NULL;
+  *supported = 0;
+  CL_TRY(page_ctx(r, col, page, f->name, what, sizeof what, &ctx, err));
+  if (r->c.version == CL_FILE_V2_0)
+    return CLANCE_OK;
+  return cl_page_rows_open(&ctx, r->c.version, f, out, supported, err);
+}

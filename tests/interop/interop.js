@@ -102,6 +102,28 @@ function compare(expectedFile, actualFile, spec) {
   if (r.status !== 0) throw new Error(`compare: ${(r.stdout + r.stderr).trim().slice(0, 3000)}`);
 }
 
+// Deterministic positions, some repeated and out of order.
+function takePositions(n, count) {
+  const out = [];
+  let x = 12345;
+  for (let i = 0; i < count && n > 0; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out.push(x % n);
+  }
+  if (n > 0) out.push(0, n - 1, out[0]);
+  return out;
+}
+
+// clance take of positions must equal those lines of the expected rows.
+function checkTake(o, work, tag, ds, expectedLines, spec) {
+  const pos = takePositions(expectedLines.length, 300);
+  const want = path.join(work, `${tag}.take.expected.jsonl`);
+  fs.writeFileSync(want, pos.map((p) => expectedLines[p] + '\n').join(''));
+  const got = path.join(work, `${tag}.take.jsonl`);
+  fs.writeFileSync(got, run(o.clance, ['take', ds, '--rows', pos.join(',')]));
+  compare(want, got, spec);
+}
+
 function lanceToClance(o, work, c, v) {
   const ds = path.join(work, `l2c-${c.name}-${v}.lance`);
   node('lance_write.js', [ds, c.name, '--storage-version', v, '--fragments', '3', '--replace']);
@@ -116,6 +138,7 @@ function lanceToClance(o, work, c, v) {
   if (info.num_rows !== linfo.num_rows || info.version !== linfo.version)
     throw new Error(`info mismatch: clance ${info.num_rows} rows v${info.version}, Lance ${linfo.num_rows} rows v${linfo.version}`);
   if (info.data_storage_version !== v) throw new Error(`clance reports storage ${info.data_storage_version}, expected ${v}`);
+  checkTake(o, work, `l2c-${c.name}-${v}`, ds, fs.readFileSync(expected, 'utf8').split('\n').filter((l) => l.length), c.spec);
 }
 
 // Lance deletes rows (few: .arrow deletion files; many: Roaring .bin files),
@@ -133,6 +156,7 @@ function lanceDeletes(o, work, caseName, pred, v) {
   const info = JSON.parse(run(o.clance, ['info', ds]));
   const want = rows.length - rows.filter((l) => pred.js(JSON.parse(l))).length;
   if (info.num_rows !== want) throw new Error(`clance counts ${info.num_rows} rows, expected ${want}`);
+  checkTake(o, work, `del-${caseName}-${v}`, ds, fs.readFileSync(expected, 'utf8').split('\n').filter((l) => l.length), c.spec);
   const kinds = fs.readdirSync(path.join(ds, '_deletions')).map((f) => path.extname(f));
   if (!kinds.includes(pred.ext)) throw new Error(`expected ${pred.ext} deletion files, found ${kinds.join(' ')}`);
 }

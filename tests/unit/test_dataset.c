@@ -404,8 +404,9 @@ static void test_bitpacked_ints(void) {
   int64_t row = 0, bad = 0;
   struct ArrowArray out;
   while (stream.get_next(&stream, &out) == 0 && out.release) {
-    const int64_t *ids = out.children[0]->buffers[1];
-    const int32_t *sm = out.children[1]->buffers[1];
+    /* Batches may be slices of decoded pages: honour the offsets. */
+    const int64_t *ids = (const int64_t *)out.children[0]->buffers[1] + out.children[0]->offset;
+    const int32_t *sm = (const int32_t *)out.children[1]->buffers[1] + out.children[1]->offset;
     for (int64_t i = 0; i < out.length; i++, row++) {
       int null = !cl_array_valid(out.children[1], i);
       if (ids[i] != row * 3 || null != (row % 1000 == 999) || (!null && sm[i] != row % 13))

@@ -312,7 +312,51 @@ static void test_outofline_corrupt(void) {
   cl_buf_free(&b);
 }
 
+/* cl_fl_get reads single values of packed groups, for every T and width. */
+static void test_get_single_values(void) {
+  static const unsigned Ts[] = {8, 16, 32, 64};
+  uint64_t seed = 99;
+  for (size_t t = 0; t < 4; t++) {
+    unsigned T = Ts[t];
+    for (unsigned w = 0; w <= T; w++) {
+      uint64_t in64[1024];
+      uint8_t in[1024 * 8], out[1024 * 8];
+      uint64_t mask = w == 64 ? ~0ull : (1ull << w) - 1;
+      for (int i = 0; i < 1024; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        in64[i] = (seed >> 11) & mask;
+        if (w == 64)
+          in64[i] = seed;
+        switch (T) {
+        case 8: in[i] = (uint8_t)in64[i]; break;
+        case 16: ((uint16_t *)(void *)in)[i] = (uint16_t)in64[i]; break;
+        case 32: ((uint32_t *)(void *)in)[i] = (uint32_t)in64[i]; break;
+        default: ((uint64_t *)(void *)in)[i] = in64[i]; break;
+        }
+      }
+      memset(out, 0, sizeof out);
+      switch (T) {
+      case 8: cl_fl_pack8(in, w, out); break;
+      case 16: cl_fl_pack16((const uint16_t *)(void *)in, w, (uint16_t *)(void *)out); break;
+      case 32: cl_fl_pack32((const uint32_t *)(void *)in, w, (uint32_t *)(void *)out); break;
+      default: cl_fl_pack64((const uint64_t *)(void *)in, w, (uint64_t *)(void *)out); break;
+      }
+      int bad = 0;
+      for (unsigned i = 0; i < 1024; i++) {
+        uint64_t want = T == 64 ? in64[i] : in64[i] & ((T == 64 ? ~0ull : (1ull << T) - 1));
+        if (cl_fl_get(T, out, w, i) != (w == 0 ? 0 : want))
+          bad++;
+      }
+      if (bad) {
+        fprintf(stderr, "T=%u w=%u: %d values differ\n", T, w, bad);
+        CHECK(0);
+      }
+    }
+  }
+}
+
 int main(void) {
+  RUN(test_get_single_values);
   RUN(test_spec_vectors);
   RUN(test_all_widths);
   RUN(test_bits_needed);
