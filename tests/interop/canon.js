@@ -14,7 +14,12 @@
 //     other control chars as \u00XX lowercase hex, everything else raw UTF-8);
 //   binary/large_binary -> lowercase hex string;
 //   date32 -> integer days; date64 -> integer ms; timestamp(unit[,tz]) -> integer count of unit;
-//   fixed_size_list/list/large_list -> JSON array; struct -> JSON object.
+//   time32(unit)/time64(unit)/duration(unit) -> integer count of unit;
+//   decimal(P,S) (decimal128) -> JSON string of the exact value with exactly S fractional
+//     digits ("-12.345", "0.000"; no '.' when S = 0);
+//   fixed_size_binary(N) -> lowercase hex string of exactly 2N digits;
+//   fixed_size_list/list/large_list -> JSON array of canonical items;
+//   struct -> JSON object with the struct's fields as keys, in field order.
 
 // ---------------------------------------------------------------------------
 // Spec language
@@ -40,8 +45,12 @@ const INT_RANGE = {
   uint32: [0n, 2n ** 32n - 1n], uint64: [0n, 2n ** 64n - 1n],
   date32: [-(2n ** 31n), 2n ** 31n - 1n], date64: [-(2n ** 63n), 2n ** 63n - 1n],
   timestamp: [-(2n ** 63n), 2n ** 63n - 1n],
+  time32: [-(2n ** 31n), 2n ** 31n - 1n], time64: [-(2n ** 63n), 2n ** 63n - 1n],
+  duration: [-(2n ** 63n), 2n ** 63n - 1n],
 };
 const TS_UNITS = new Set(['s', 'ms', 'us', 'ns']);
+const TIME_UNITS = { time32: new Set(['s', 'ms']), time64: new Set(['us', 'ns']) };
+const MAX_DECIMAL128_PRECISION = 38;
 
 class SpecError extends Error {}
 
@@ -77,6 +86,28 @@ function parseType(text) {
     }
     return { id: 'timestamp', unit: parts[0].toLowerCase(), tz: parts.length === 2 && parts[1] !== '' ? parts[1] : null };
   }
+  if (head === 'time32' || head === 'time64' || head === 'duration') {
+    const unit = args.trim().toLowerCase();
+    const ok = head === 'duration' ? TS_UNITS : TIME_UNITS[head];
+    if (!ok.has(unit)) throw new SpecError(`bad ${head} type "${t}" (want ${head}(${[...ok].join('|')}))`);
+    return { id: head, unit };
+  }
+  if (head === 'decimal' || head === 'decimal128') {
+    const parts = splitTop(args, ',').map((x) => x.trim());
+    if (parts.length !== 2 || !/^\d+$/.test(parts[0]) || !/^\d+$/.test(parts[1])) {
+      throw new SpecError(`bad decimal type "${t}" (want decimal(P,S))`);
+    }
+    const precision = Number(parts[0]), scale = Number(parts[1]);
+    if (precision < 1 || precision > MAX_DECIMAL128_PRECISION || scale > precision) {
+      throw new SpecError(`bad decimal type "${t}" (want 1 <= P <= ${MAX_DECIMAL128_PRECISION}, 0 <= S <= P)`);
+    }
+    return { id: 'decimal', precision, scale };
+  }
+  if (head === 'fixed_size_binary') {
+    const width = Number(args.trim());
+    if (!/^\d+$/.test(args.trim()) || width <= 0) throw new SpecError(`bad fixed_size_binary type "${t}" (want fixed_size_binary(N), N >= 1)`);
+    return { id: 'fixed_size_binary', width };
+  }
   if (head === 'vector' || head === 'fixed_size_list') {
     const parts = splitTop(args, ',');
     if (parts.length !== 2) throw new SpecError(`bad ${head} type "${t}" (want ${head}(TYPE,N))`);
@@ -88,7 +119,10 @@ function parseType(text) {
     return { id: head, item: parseType(args) };
   }
   if (head === 'struct') {
-    return { id: 'struct', fields: parseFields(args) };
+    const fields = parseFields(args);
+    const names = new Set(fields.map((f) => f.name));
+    if (names.size !== fields.length) throw new SpecError(`duplicate field name in "${t}"`);
+    return { id: 'struct', fields };
   }
   throw new SpecError(`unknown type "${t}"`);
 }
@@ -121,6 +155,9 @@ function parseSpec(spec) {
 function typeToSpec(type) {
   switch (type.id) {
     case 'timestamp': return type.tz ? `timestamp(${type.unit},${type.tz})` : `timestamp(${type.unit})`;
+    case 'time32': case 'time64': case 'duration': return `${type.id}(${type.unit})`;
+    case 'decimal': return `decimal(${type.precision},${type.scale})`;
+    case 'fixed_size_binary': return `fixed_size_binary(${type.width})`;
     case 'fixed_size_list':
       return type.item.id === 'float32' || type.item.id === 'float16' || type.item.id === 'float64'
         ? `vector(${typeToSpec(type.item)},${type.dim})`
@@ -194,6 +231,15 @@ function fmtF64(x) { const sp = fmtSpecialFloat(x); return sp !== null ? sp : St
 function fmtF32(x) { return fmtShortest(Math.fround(x), Math.fround, 9); }
 function fmtF16(x) { return fmtShortest(f16round(x), f16round, 5); }
 
+/** Canonical text (without quotes) of a decimal with unscaled BigInt value `u` and scale `s`. */
+function fmtDecimal(u, s) {
+  const neg = u < 0n;
+  let digits = (neg ? -u : u).toString();
+  if (s === 0) return (neg ? '-' : '') + digits;
+  if (digits.length <= s) digits = '0'.repeat(s + 1 - digits.length) + digits;
+  return (neg ? '-' : '') + digits.slice(0, digits.length - s) + '.' + digits.slice(digits.length - s);
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 function hex(bytes) {
   let s = '';
@@ -203,8 +249,10 @@ function hex(bytes) {
 
 // ---------------------------------------------------------------------------
 // Canonical text of generated JS values (used by gen_input)
-//   int8..int32, uint8..uint32, date32: JS number; int64/uint64/date64/timestamp: BigInt;
-//   floats: JS number; strings: JS string; binary: Uint8Array; lists: arrays; struct: object.
+//   int8..int32, uint8..uint32, date32, time32: JS number;
+//   int64/uint64/date64/timestamp/time64/duration: BigInt; decimal: BigInt (unscaled value);
+//   floats: JS number; strings: JS string; binary/fixed_size_binary: Uint8Array;
+//   lists: arrays; struct: plain object (a missing key counts as null).
 // ---------------------------------------------------------------------------
 
 function fmtValue(type, v) {
@@ -213,7 +261,12 @@ function fmtValue(type, v) {
     case 'bool': return v ? 'true' : 'false';
     case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32':
     case 'int64': case 'uint64': case 'date32': case 'date64': case 'timestamp':
+    case 'time32': case 'time64': case 'duration':
       return typeof v === 'bigint' ? v.toString() : String(v);
+    case 'decimal': return '"' + fmtDecimal(BigInt(v), type.scale) + '"';
+    case 'fixed_size_binary':
+      if (v.length !== type.width) throw new Error(`fixed_size_binary(${type.width}) value of ${v.length} bytes`);
+      return '"' + hex(v) + '"';
     case 'float16': return fmtF16(v);
     case 'float32': return fmtF32(v);
     case 'float64': return fmtF64(v);
@@ -241,7 +294,9 @@ function fmtRow(fields, row) {
 // ---------------------------------------------------------------------------
 
 const arrow = require('apache-arrow');
+const { LargeList, isLargeList, makeLargeListData } = require('./arrow_large_list.js'); // patches arrow-js
 const { Type, TimeUnit, Precision, DateUnit } = arrow;
+const UNIT_CODES = { s: TimeUnit.SECOND, ms: TimeUnit.MILLISECOND, us: TimeUnit.MICROSECOND, ns: TimeUnit.NANOSECOND };
 const UNIT_NAMES = { [TimeUnit.SECOND]: 's', [TimeUnit.MILLISECOND]: 'ms', [TimeUnit.MICROSECOND]: 'us', [TimeUnit.NANOSECOND]: 'ns' };
 
 /** Spec type object of an apache-arrow DataType (throws for types outside the spec language). */
@@ -257,8 +312,14 @@ function specTypeOfArrow(t) {
     case Type.LargeBinary: return { id: 'large_binary' };
     case Type.Date: return { id: t.unit === DateUnit.DAY ? 'date32' : 'date64' };
     case Type.Timestamp: return { id: 'timestamp', unit: UNIT_NAMES[t.unit], tz: t.timezone || null };
+    case Type.Time: return { id: t.bitWidth === 32 ? 'time32' : 'time64', unit: UNIT_NAMES[t.unit] };
+    case Type.Duration: return { id: 'duration', unit: UNIT_NAMES[t.unit] };
+    case Type.Decimal:
+      if (t.bitWidth !== 128) throw new Error(`Arrow type ${t} (decimal${t.bitWidth}) is outside the spec language`);
+      return { id: 'decimal', precision: t.precision, scale: t.scale };
+    case Type.FixedSizeBinary: return { id: 'fixed_size_binary', width: t.byteWidth };
     case Type.FixedSizeList: return { id: 'fixed_size_list', item: specTypeOfArrow(t.children[0].type), dim: t.listSize };
-    case Type.List: return { id: 'list', item: specTypeOfArrow(t.children[0].type) };
+    case Type.List: return { id: isLargeList(t) ? 'large_list' : 'list', item: specTypeOfArrow(t.children[0].type) };
     case Type.Struct: return { id: 'struct', fields: t.children.map(specFieldOfArrow) };
     case Type.Dictionary: return specTypeOfArrow(t.dictionary);
     default: throw new Error(`Arrow type ${t} (typeId ${t.typeId}) is outside the spec language`);
@@ -287,12 +348,15 @@ function arrowTypeOf(type) {
     case 'large_binary': return new arrow.LargeBinary();
     case 'date32': return new arrow.DateDay();
     case 'date64': return new arrow.DateMillisecond();
-    case 'timestamp': {
-      const unit = { s: TimeUnit.SECOND, ms: TimeUnit.MILLISECOND, us: TimeUnit.MICROSECOND, ns: TimeUnit.NANOSECOND }[type.unit];
-      return new arrow.Timestamp(unit, type.tz);
-    }
+    case 'timestamp': return new arrow.Timestamp(UNIT_CODES[type.unit], type.tz);
+    case 'time32': return new arrow.Time(UNIT_CODES[type.unit], 32);
+    case 'time64': return new arrow.Time(UNIT_CODES[type.unit], 64);
+    case 'duration': return new arrow.Duration(UNIT_CODES[type.unit]);
+    case 'decimal': return new arrow.Decimal(type.scale, type.precision, 128);
+    case 'fixed_size_binary': return new arrow.FixedSizeBinary(type.width);
     case 'fixed_size_list': return new arrow.FixedSizeList(type.dim, new arrow.Field('item', arrowTypeOf(type.item), true));
     case 'list': return new arrow.List(new arrow.Field('item', arrowTypeOf(type.item), true));
+    case 'large_list': return new LargeList(new arrow.Field('item', arrowTypeOf(type.item), true));
     case 'struct': return new arrow.Struct(type.fields.map(arrowFieldOf));
     default: throw new Error(`no Arrow type for spec type ${typeToSpec(type)}`);
   }
@@ -334,9 +398,22 @@ function fmtArrowCell(data, i) {
       // date64: arrow-js may hold it as BigInt64Array or as Int32 pairs
       if (data.values instanceof BigInt64Array) return String(data.values[i]);
       return String((BigInt(data.values[2 * i + 1]) << 32n) | BigInt(data.values[2 * i] >>> 0));
-    case Type.Timestamp:
+    case Type.Timestamp: case Type.Duration:
       if (data.values instanceof BigInt64Array) return String(data.values[i]);
       return String((BigInt(data.values[2 * i + 1]) << 32n) | BigInt(data.values[2 * i] >>> 0));
+    case Type.Time:
+      if (t.bitWidth === 32 || data.values instanceof BigInt64Array) return String(data.values[i]);
+      return String((BigInt(data.values[2 * i + 1]) << 32n) | BigInt(data.values[2 * i] >>> 0));
+    case Type.Decimal: {
+      if (t.bitWidth !== 128) throw new Error(`cannot print Arrow type ${t}`);
+      const w = data.values; // Uint32Array, 4 little-endian words per value
+      const u = BigInt(w[4 * i]) | (BigInt(w[4 * i + 1]) << 32n) | (BigInt(w[4 * i + 2]) << 64n) | (BigInt(w[4 * i + 3]) << 96n);
+      return '"' + fmtDecimal(BigInt.asIntN(128, u), t.scale) + '"';
+    }
+    case Type.FixedSizeBinary: {
+      const w = t.byteWidth;
+      return '"' + hex(data.values.subarray(i * w, (i + 1) * w)) + '"';
+    }
     case Type.FixedSizeList: {
       const child = data.children[0];
       const n = t.listSize;
@@ -344,7 +421,7 @@ function fmtArrowCell(data, i) {
       for (let k = 0; k < n; k++) parts[k] = fmtArrowCell(child, i * n + k);
       return '[' + parts.join(',') + ']';
     }
-    case Type.List: {
+    case Type.List: { // also LargeList (BigInt64Array offsets)
       const child = data.children[0];
       const o = data.valueOffsets;
       const parts = [];
@@ -537,8 +614,9 @@ process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); thr
 module.exports = {
   SpecError, parseSpec, parseType, typeToSpec, fieldToSpec, specToString,
   INT_IDS, INT_RANGE,
-  f16round, f16ToBits, f16FromBits, fmtF16, fmtF32, fmtF64, hex, fmtValue, fmtRow,
+  f16round, f16ToBits, f16FromBits, fmtF16, fmtF32, fmtF64, fmtDecimal, hex, fmtValue, fmtRow,
   specTypeOfArrow, specFieldOfArrow, arrowTypeOf, arrowFieldOf, fmtArrowCell, arrowTableLines,
+  LargeList, isLargeList, makeLargeListData,
   Num, parseJsonExact,
   parseArgs, usageError, parseIntOpt, writeLines,
 };

@@ -8,12 +8,14 @@ const USAGE = `usage: node compare.js <expected.jsonl> <actual.jsonl> --schema '
                   [--max-report N] [--ignore-key-order]
   Compares the files row by row, cell by cell, under <spec> (e.g. 'a:int32,b:string,v:vector(float32,8)';
   '--schema -' or '--schema @file' read it from stdin/a file; --schema case:NAME uses a case's spec):
-    ints/date/timestamp: exact (as BigInt); float32 after Math.fround (float16 after f16 rounding);
-    float64 exact; "NaN" equals "NaN"; -0 differs from 0; strings exact; binary: lowercase hex, exact;
-    vectors/lists item by item; every row must have exactly the schema's keys, in schema order.
+    ints/date/time/duration/timestamp: exact (as BigInt); float32 after Math.fround (float16 after
+    f16 rounding); float64 exact; "NaN" equals "NaN"; -0 differs from 0; strings exact; binary and
+    fixed_size_binary: lowercase hex, exact; decimal(P,S): the canonical string (exactly S fraction
+    digits), exact; vectors/lists item by item (items by their own type's rules); structs field
+    by field; every row and struct must have exactly its keys, in schema order.
   --unordered         sort both sides by their normalised rows first (multiset comparison)
   --max-report N      print at most N mismatches (default 20)
-  --ignore-key-order  accept rows whose keys are in another order than the schema
+  --ignore-key-order  accept rows (and struct objects) whose keys are in another order than the schema
   Exit status: 0 equal, 1 different (or row counts differ), 2 usage or parse error.`;
 
 class Bad extends Error {}
@@ -22,7 +24,7 @@ function isNum(v) { return v instanceof canon.Num; }
 
 // Normalise value v (from parseJsonExact) of spec type `type` into a comparable string.
 // Throws Bad with a reason when v is not a valid canonical value of that type.
-function norm(type, v) {
+function norm(type, v, ignoreKeyOrder = false) {
   if (v === null) return 'null';
   switch (type.id) {
     case 'bool':
@@ -30,7 +32,7 @@ function norm(type, v) {
       return String(v);
     case 'int8': case 'int16': case 'int32': case 'int64':
     case 'uint8': case 'uint16': case 'uint32': case 'uint64':
-    case 'date32': case 'date64': case 'timestamp': {
+    case 'date32': case 'date64': case 'timestamp': case 'time32': case 'time64': case 'duration': {
       if (!isNum(v) || !/^-?\d+$/.test(v.raw)) throw new Bad('not an integer literal');
       const b = BigInt(v.raw);
       const [lo, hi] = canon.INT_RANGE[type.id];
@@ -56,20 +58,39 @@ function norm(type, v) {
     case 'binary': case 'large_binary':
       if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(v)) throw new Bad('not a lowercase hex string');
       return v;
+    case 'fixed_size_binary':
+      if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(v)) throw new Bad('not a lowercase hex string');
+      if (v.length !== 2 * type.width) throw new Bad(`${v.length / 2} bytes, want ${type.width}`);
+      return v;
+    case 'decimal': {
+      if (typeof v !== 'string') throw new Bad('not a string (decimals are JSON strings)');
+      const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(v);
+      if (!m) throw new Bad('not a decimal number');
+      const frac = m[3] || '';
+      if (frac.length !== type.scale) throw new Bad(`${frac.length} fraction digits, want exactly ${type.scale}`);
+      const u = BigInt(m[1] + m[2] + frac);
+      if ((u < 0n ? -u : u) >= 10n ** BigInt(type.precision)) throw new Bad(`more than ${type.precision} digits`);
+      const want = canon.fmtDecimal(u, type.scale);
+      if (v !== want) throw new Bad(`not canonical (want ${JSON.stringify(want)})`);
+      return want;
+    }
     case 'fixed_size_list': case 'list': case 'large_list': {
       if (!Array.isArray(v)) throw new Bad('not an array');
       if (type.id === 'fixed_size_list' && v.length !== type.dim) throw new Bad(`array of length ${v.length}, want ${type.dim}`);
       return '[' + v.map((x, k) => {
-        try { return norm(type.item, x); } catch (e) { if (e instanceof Bad) throw new Bad(`item ${k}: ${e.message}`); throw e; }
+        try { return norm(type.item, x, ignoreKeyOrder); } catch (e) { if (e instanceof Bad) throw new Bad(`item ${k}: ${e.message}`); throw e; }
       }).join(',') + ']';
     }
     case 'struct': {
       if (!(v instanceof Map)) throw new Bad('not an object');
       const keys = [...v.keys()];
       const want = type.fields.map((f) => f.name);
-      if (keys.length !== want.length || keys.some((k) => !want.includes(k))) throw new Bad(`keys ${JSON.stringify(keys)}, want ${JSON.stringify(want)}`);
+      if (keys.length !== want.length || keys.some((k) => !want.includes(k)) ||
+          (!ignoreKeyOrder && keys.some((k, i) => k !== want[i]))) {
+        throw new Bad(`keys ${JSON.stringify(keys)}, want ${JSON.stringify(want)}${ignoreKeyOrder ? '' : ' in this order'}`);
+      }
       return '{' + type.fields.map((f) => {
-        try { return JSON.stringify(f.name) + ':' + norm(f.type, v.get(f.name)); } catch (e) { if (e instanceof Bad) throw new Bad(`.${f.name}: ${e.message}`); throw e; }
+        try { return JSON.stringify(f.name) + ':' + norm(f.type, v.get(f.name), ignoreKeyOrder); } catch (e) { if (e instanceof Bad) throw new Bad(`.${f.name}: ${e.message}`); throw e; }
       }).join(',') + '}';
     }
     default: throw new Error(`compare: unsupported type ${type.id}`);
@@ -83,6 +104,27 @@ function rawText(v) {
   if (v instanceof Map) return '{' + [...v].map(([k, x]) => JSON.stringify(k) + ':' + rawText(x)).join(',') + '}';
   if (Array.isArray(v)) return '[' + v.map(rawText).join(',') + ']';
   return JSON.stringify(v);
+}
+
+// Where two (normalised-different) nested values first differ: "[4].y[2]: expected X, actual Y".
+function firstDiff(type, e, a, ignoreKeyOrder, where = '') {
+  const n = (v) => { try { return norm(type, v === undefined ? null : v, ignoreKeyOrder); } catch (err) { if (err instanceof Bad) return '\u0000' + err.message; throw err; } };
+  if (n(e) === n(a)) return null;
+  const isList = type.id === 'list' || type.id === 'large_list' || type.id === 'fixed_size_list';
+  if (isList && Array.isArray(e) && Array.isArray(a)) {
+    for (let k = 0; k < Math.min(e.length, a.length); k++) {
+      const d = firstDiff(type.item, e[k], a[k], ignoreKeyOrder, `${where}[${k}]`);
+      if (d) return d;
+    }
+    if (e.length !== a.length) return `${where}: ${a.length} items, expected ${e.length}`;
+  }
+  if (type.id === 'struct' && e instanceof Map && a instanceof Map) {
+    for (const f of type.fields) {
+      const d = firstDiff(f.type, e.get(f.name), a.get(f.name), ignoreKeyOrder, `${where}.${f.name}`);
+      if (d) return d;
+    }
+  }
+  return `${where}: expected ${clip(rawText(e), 80)}, actual ${clip(rawText(a), 80)}`;
 }
 
 function clip(s, n = 160) { return s.length > n ? s.slice(0, n) + `...(${s.length} chars)` : s; }
@@ -131,7 +173,7 @@ function normRow(fields, obj, ignoreKeyOrder) {
   }
   const cells = fields.map((f) => {
     if (!obj.has(f.name)) return new Bad('missing');
-    try { return norm(f.type, obj.get(f.name)); } catch (e) { if (e instanceof Bad) return e; throw e; }
+    try { return norm(f.type, obj.get(f.name), ignoreKeyOrder); } catch (e) { if (e instanceof Bad) return e; throw e; }
   });
   return { cells, keyProblem };
 }
@@ -215,7 +257,14 @@ function main() {
         report(`${where} column ${fields[k].name}: invalid actual value (${ac.message}): ${av(k)}\n    expected: ${ev(k)}`);
       } else if (ec !== ac) {
         rowBad = true; badCells++;
-        report(`${where} column ${fields[k].name}:\n    expected: ${ev(k)}\n    actual:   ${av(k)}`);
+        const t = fields[k].type;
+        let first = '';
+        if (t.item || t.fields) {
+          eo = eo || parseLine(expFile, e); ao = ao || parseLine(actFile, a);
+          const d = firstDiff(t, eo.get(fields[k].name), ao.get(fields[k].name), ignoreKeyOrder);
+          if (d) first = `\n    first difference at ${fields[k].name}${d}`;
+        }
+        report(`${where} column ${fields[k].name}:\n    expected: ${ev(k)}\n    actual:   ${av(k)}${first}`);
       }
     }
     if (rowBad) badRows++;

@@ -5,22 +5,29 @@
 const canon = require('./canon.js');
 const cases = require('./cases.js');
 
-const USAGE = `usage: node gen_input.js <case> [--rows N] [--spec] [--lance-writable] > file.jsonl
+const USAGE = `usage: node gen_input.js <case> [--rows N] [--storage-version V] [--spec] [--lance-writable] > file.jsonl
        node gen_input.js --list
-  --rows N          number of rows (default: the case's own; row i never depends on N)
-  --spec            print the case's schema spec string instead of the rows
-  --lance-writable  leave out columns whose types lance_write.js cannot send to Lance
-  --list            list the cases (name, default rows, spec)`;
+  --rows N              number of rows (default: the case's own; row i never depends on N)
+  --storage-version V   the rows for a dataset of storage version V (2.0, 2.1 or 2.2): with 2.0,
+                        null structs become structs of null children (Lance 12 cannot store struct
+                        nulls in 2.0 files; lance_write.js writes the same rows). Cases without
+                        structs print the same rows for every V; without V: the 2.1/2.2 rows
+  --spec                print the case's schema spec string instead of the rows
+  --lance-writable      leave out columns whose types lance_write.js cannot send to Lance
+  --list                list the cases: name<TAB>default rows<TAB>spec<TAB>kind, where kind is
+                        matrix (the standard matrix), extra, or nested (nested/additional types)`;
 
 async function main() {
   const { pos, opts } = canon.parseArgs(process.argv.slice(2),
-    { rows: 'value', spec: 'flag', 'lance-writable': 'flag', list: 'flag' }, USAGE);
+    { rows: 'value', spec: 'flag', 'lance-writable': 'flag', list: 'flag', 'storage-version': 'value' }, USAGE);
   if (opts.list) {
     for (const c of Object.values(cases.CASES)) {
-      process.stdout.write(`${c.name}\t${c.defaultRows}\t${c.spec}\t${cases.MATRIX.includes(c.name) ? 'matrix' : 'extra'}\n`);
+      process.stdout.write(`${c.name}\t${c.defaultRows}\t${c.spec}\t${c.kind}\n`);
     }
     return;
   }
+  const sv = opts['storage-version'];
+  if (sv !== undefined && !['2.0', '2.1', '2.2'].includes(sv)) canon.usageError(USAGE, `--storage-version must be 2.0, 2.1 or 2.2, got "${sv}"`);
   if (pos.length !== 1) canon.usageError(USAGE, 'expected exactly one case name');
   let c;
   try { c = cases.getCase(pos[0]); } catch (e) { canon.usageError(USAGE, e.message); }
@@ -31,7 +38,7 @@ async function main() {
   }
   if (opts.spec) { process.stdout.write(canon.specToString(fields) + '\n'); return; }
   const n = canon.parseIntOpt(USAGE, 'rows', opts.rows, 0);
-  const rows = c.rows(n === undefined ? c.defaultRows : n);
+  const rows = c.rows(n === undefined ? c.defaultRows : n, { storageVersion: sv });
   await canon.writeLines((function* () { for (const r of rows) yield canon.fmtRow(fields, r); })());
 }
 

@@ -61,6 +61,16 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
+// The rows of a case as Lance can store them in storage version v (2.0 has no
+// null structs: gen_input turns them into structs of nulls), cached per run.
+function expectedRows(work, name, v) {
+  const f = path.join(work, `${name}.${v}.expected.jsonl`);
+  if (!fs.existsSync(f)) fs.writeFileSync(f, node('gen_input.js', [name, '--storage-version', v]));
+  return f;
+}
+
+function isNested(c) { return /(^|[,(:])(list|large_list|struct)\(/.test(c.spec); }
+
 function caseList() {
   return node('gen_input.js', ['--list']).trim().split('\n').map((l) => {
     const [name, rows, spec, kind] = l.split('\t');
@@ -127,8 +137,7 @@ function checkTake(o, work, tag, ds, expectedLines, spec) {
 function lanceToClance(o, work, c, v) {
   const ds = path.join(work, `l2c-${c.name}-${v}.lance`);
   node('lance_write.js', [ds, c.name, '--storage-version', v, '--fragments', '3', '--replace']);
-  const expected = path.join(work, `${c.name}.expected.jsonl`);
-  if (!fs.existsSync(expected)) fs.writeFileSync(expected, node('gen_input.js', [c.name]));
+  const expected = expectedRows(work, c.name, v);
   const actual = path.join(work, `l2c-${c.name}-${v}.jsonl`);
   fs.writeFileSync(actual, run(o.clance, ['scan', ds, '--format', 'jsonl']));
   compare(expected, actual, c.spec);
@@ -148,7 +157,7 @@ function lanceDeletes(o, work, caseName, pred, v) {
   const ds = path.join(work, `del-${caseName}-${v}.lance`);
   node('lance_write.js', [ds, caseName, '--storage-version', v, '--fragments', '3', '--replace', '--delete', pred.sql]);
   const expected = path.join(work, `del-${caseName}-${v}.expected.jsonl`);
-  const rows = node('gen_input.js', [caseName]).split('\n').filter((l) => l.length);
+  const rows = fs.readFileSync(expectedRows(work, caseName, v), 'utf8').split('\n').filter((l) => l.length);
   fs.writeFileSync(expected, rows.filter((l) => !pred.js(JSON.parse(l))).map((l) => l + '\n').join(''));
   const actual = path.join(work, `del-${caseName}-${v}.jsonl`);
   fs.writeFileSync(actual, run(o.clance, ['scan', ds]));
@@ -171,8 +180,7 @@ const DELETES = [
 function clanceToLance(o, work, c, v) {
   const ds = path.join(work, `c2l-${c.name}-${v}.lance`);
   fs.rmSync(ds, { recursive: true, force: true });
-  const input = path.join(work, `${c.name}.expected.jsonl`);
-  if (!fs.existsSync(input)) fs.writeFileSync(input, node('gen_input.js', [c.name]));
+  const input = expectedRows(work, c.name, v);
   // Two workers, each with half of the rows, several fragments each.
   const lines = fs.readFileSync(input, 'utf8').split('\n').filter((l) => l.length);
   const half = Math.ceil(lines.length / 2);
@@ -258,6 +266,8 @@ function main() {
         continue;
       }
       for (const c of cases) {
+        // clance writes flat columns only so far; nested cases are read-side.
+        if (d === 'clance-to-lance' && isNested(c)) continue;
         const id = `${d}:${c.name}:${v}`;
         check(id, () => (d === 'lance-to-clance' ? lanceToClance : clanceToLance)(o, work, c, v));
       }

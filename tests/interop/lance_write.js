@@ -12,7 +12,9 @@ const USAGE = `usage: node lance_write.js <dataset_dir.lance> <case> --storage-v
          [--rows N] [--fragments K] [--append-from <case2>] [--append-rows M] [--append-offset S]
          [--delete "<SQL predicate>"] [--manifest-paths v1|v2] [--replace | --overwrite]
   Creates <dataset_dir.lance> with real Lance from the rows of <case> (see gen_input.js --list).
-  --storage-version V  Lance data storage version of the new dataset (required)
+  --storage-version V  Lance data storage version of the new dataset (required). With 2.0, cases
+                       with structs are written without null structs (Lance 12 refuses them in
+                       2.0): the rows of \`gen_input.js <case> --storage-version 2.0\`
   --rows N             rows of <case> (default: the case's own)
   --fragments K        write the rows in K nearly equal add() calls -> K fragments (default 1)
   --append-from CASE2  then append the rows of CASE2 (same schema) in one more add() call
@@ -84,7 +86,16 @@ async function main() {
     process.stderr.write(`lance_write: note: skipping column "${u.name}" (${u.type}): ${u.reason}\n`);
   }
 
-  const rows = c.rows(rowsN === undefined ? c.defaultRows : rowsN);
+  // Storage version 2.0 cannot hold null structs: such cases give rows without them (the
+  // same rows as `gen_input.js <case> --storage-version 2.0`).
+  const rowOpts = { storageVersion: sv };
+  for (const x of [c, c2].filter(Boolean)) {
+    if (cases.rowsDependOnVersion(x, sv)) {
+      process.stderr.write(`lance_write: note: ${x.name}: storage version ${sv} cannot store null structs: ` +
+        'writing them as structs of null children (as gen_input.js --storage-version ' + sv + ' prints)\n');
+    }
+  }
+  const rows = c.rows(rowsN === undefined ? c.defaultRows : rowsN, rowOpts);
   if (rows.length === 0) canon.usageError(USAGE, 'cannot create a dataset from 0 rows');
   const k = Math.min(fragments, rows.length);
   const chunks = [];
@@ -106,7 +117,7 @@ async function main() {
       process.stderr.write(`lance_write: --append-from ${c2.name}: schema "${c2.spec}" differs from "${c.spec}"\n`);
       process.exit(1);
     }
-    const rows2 = c2.rows(appendOffset + (appendRows === undefined ? c2.defaultRows : appendRows)).slice(appendOffset);
+    const rows2 = c2.rows(appendOffset + (appendRows === undefined ? c2.defaultRows : appendRows), rowOpts).slice(appendOffset);
     if (rows2.length) await add(table, c2.fields, rows2, skip, `appended rows of ${c2.name}`);
   }
   if (opts.delete !== undefined) await table.delete(opts.delete);
@@ -122,6 +133,7 @@ async function main() {
     num_fragments: stats.fragmentStats.numFragments,
     skipped_columns: [...skip],
   };
+  if (cases.rowsDependOnVersion(c, sv)) summary.rows_variant = 'no_struct_nulls';
   table.close();
   process.stdout.write(JSON.stringify(summary) + '\n');
 }
