@@ -7,6 +7,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh
 JOBS=$(nproc)
+# Datasets the real Lance writes for the interop tests are shared by both builds.
+export CLANCE_INTEROP_CACHE="$ROOT/build/interop-cache"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLANCE_WERROR=ON
 ninja -C build
 ctest --test-dir build --output-on-failure -j "$JOBS"

@@ -18,6 +18,42 @@ const path = require('path');
 
 const HERE = __dirname;
 
+// Datasets written by Lance are the same for every clance build: with
+// CLANCE_INTEROP_CACHE set they are kept there (keyed by the harness's
+// sources) and reused, e.g. by the ASan build after the release build.
+const CACHE = process.env.CLANCE_INTEROP_CACHE
+  ? path.join(process.env.CLANCE_INTEROP_CACHE, require('crypto').createHash('sha256')
+    .update(['cases.js', 'canon.js', 'gen_input.js', 'lance_write.js', 'arrow_large_list.js']
+      .map((f) => (fs.existsSync(path.join(HERE, f)) ? fs.readFileSync(path.join(HERE, f)) : '')).join('\0'))
+    .digest('hex').slice(0, 16))
+  : null;
+
+// A dataset written by lance_write.js with these arguments, from the cache
+// when possible (written to a temporary name and renamed into place).
+// Lance's own description of a dataset (cached next to cached datasets).
+function lanceInfo(ds) {
+  const f = `${ds}.info.json`;
+  if (CACHE && ds.startsWith(CACHE) && fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, 'utf8'));
+  const text = node('lance_dump.js', [ds, '--info']);
+  if (CACHE && ds.startsWith(CACHE)) fs.writeFileSync(f, text);
+  return JSON.parse(text);
+}
+
+function lanceDataset(work, name, args) {
+  if (!CACHE) {
+    const ds = path.join(work, name);
+    node('lance_write.js', [ds, ...args, '--replace']);
+    return ds;
+  }
+  const ds = path.join(CACHE, name);
+  if (fs.existsSync(ds)) return ds;
+  fs.mkdirSync(CACHE, { recursive: true });
+  const tmp = path.join(CACHE, `tmp-${process.pid}-${name}`);
+  node('lance_write.js', [tmp, ...args, '--replace']);
+  fs.renameSync(tmp, ds);
+  return ds;
+}
+
 // Cases whose Lance-written form uses encodings or types clance does not read yet.
 // Each entry names the issue that covers it; such checks are reported as expected
 // failures (and flagged if they unexpectedly pass, so the list stays honest).
@@ -64,7 +100,8 @@ function run(cmd, args, opts = {}) {
 // The rows of a case as Lance can store them in storage version v (2.0 has no
 // null structs: gen_input turns them into structs of nulls), cached per run.
 function expectedRows(work, name, v) {
-  const f = path.join(work, `${name}.${v}.expected.jsonl`);
+  const f = path.join(CACHE || work, `${name}.${v}.expected.jsonl`);
+  if (CACHE) fs.mkdirSync(CACHE, { recursive: true });
   if (!fs.existsSync(f)) fs.writeFileSync(f, node('gen_input.js', [name, '--storage-version', v]));
   return f;
 }
@@ -107,6 +144,8 @@ function check(id, fn) {
 }
 
 function compare(expectedFile, actualFile, spec) {
+  // Byte-identical output needs no value-by-value comparison.
+  if (fs.readFileSync(expectedFile).equals(fs.readFileSync(actualFile))) return;
   const r = spawnSync(process.execPath, [path.join(HERE, 'compare.js'), expectedFile, actualFile, '--schema', spec],
     { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`compare: ${(r.stdout + r.stderr).trim().slice(0, 3000)}`);
@@ -135,15 +174,14 @@ function checkTake(o, work, tag, ds, expectedLines, spec) {
 }
 
 function lanceToClance(o, work, c, v) {
-  const ds = path.join(work, `l2c-${c.name}-${v}.lance`);
-  node('lance_write.js', [ds, c.name, '--storage-version', v, '--fragments', '3', '--replace']);
+  const ds = lanceDataset(work, `l2c-${c.name}-${v}.lance`, [c.name, '--storage-version', v, '--fragments', '3']);
   const expected = expectedRows(work, c.name, v);
   const actual = path.join(work, `l2c-${c.name}-${v}.jsonl`);
   fs.writeFileSync(actual, run(o.clance, ['scan', ds, '--format', 'jsonl']));
   compare(expected, actual, c.spec);
   // clance's info agrees with Lance's on rows and version.
   const info = JSON.parse(run(o.clance, ['info', ds]));
-  const linfo = JSON.parse(node('lance_dump.js', [ds, '--info']));
+  const linfo = lanceInfo(ds);
   if (info.num_rows !== linfo.num_rows || info.version !== linfo.version)
     throw new Error(`info mismatch: clance ${info.num_rows} rows v${info.version}, Lance ${linfo.num_rows} rows v${linfo.version}`);
   if (info.data_storage_version !== v) throw new Error(`clance reports storage ${info.data_storage_version}, expected ${v}`);
@@ -154,8 +192,8 @@ function lanceToClance(o, work, c, v) {
 // clance must skip exactly those rows and count the rest.
 function lanceDeletes(o, work, caseName, pred, v) {
   const c = caseList().find((x) => x.name === caseName);
-  const ds = path.join(work, `del-${caseName}-${v}.lance`);
-  node('lance_write.js', [ds, caseName, '--storage-version', v, '--fragments', '3', '--replace', '--delete', pred.sql]);
+  const ds = lanceDataset(work, `del-${caseName}-${v}.lance`,
+    [caseName, '--storage-version', v, '--fragments', '3', '--delete', pred.sql]);
   const expected = path.join(work, `del-${caseName}-${v}.expected.jsonl`);
   const rows = fs.readFileSync(expectedRows(work, caseName, v), 'utf8').split('\n').filter((l) => l.length);
   fs.writeFileSync(expected, rows.filter((l) => !pred.js(JSON.parse(l))).map((l) => l + '\n').join(''));
