@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -106,8 +107,11 @@ int main(int argc, char **argv) {
   }
   if (files == 0) {
     /* Random inputs: cheap smoke coverage of the error paths. */
+    /* 20,000 inputs or 15 seconds, whichever comes first: some harnesses
+     * (FSST table building) are slow under the sanitizers. */
     uint8_t buf[4096];
-    for (int it = 0; it < 20000; it++) {
+    time_t stop = time(NULL) + 15;
+    for (int it = 0; it < 20000 && (it % 64 || time(NULL) < stop); it++) {
       /* Mostly short inputs, where parsers spend their first checks. */
       size_t n = (size_t)(next_rand() % (it % 4 ? 256 : sizeof buf));
       for (size_t k = 0; k < n; k++)

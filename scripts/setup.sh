@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 PKGS="build-essential cmake ninja-build pkg-config libprotobuf-c-dev protobuf-c-compiler
-      libzstd-dev liblz4-dev libroaring-dev libopenmpi-dev openmpi-bin"
+      libzstd-dev liblz4-dev libroaring-dev libopenmpi-dev openmpi-bin
+      clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

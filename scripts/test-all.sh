@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, build (warnings as errors) and run every test: unit, CLI, example,
 # fuzz smoke runs and the interop tests against the real Lance; then the same
-# suite again in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# suite again in an AddressSanitizer + UndefinedBehaviorSanitizer build; then
+# a short libFuzzer campaign on every harness.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -16,4 +17,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCLANCE_WERROR=ON -D
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$JOBS"
-echo "all tests passed (release and ASan+UBSan builds)"
+# Coverage-guided fuzzing (libFuzzer + ASan + UBSan), seeded with files both
+# clance and the real Lance wrote, a short budget per harness.
+scripts/fuzz.sh "${CLANCE_FUZZ_SECONDS:-15}"
+echo "all tests passed (release and ASan+UBSan builds, libFuzzer run)"

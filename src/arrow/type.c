@@ -746,11 +746,17 @@ clance_status cl_field_logical_type(const cl_field *f, cl_buf *out, clance_error
                          f->tz && *f->tz ? f->tz : "-");
   case CL_TYPE_FIXED_SIZE_BINARY: return cl_buf_printf(out, err, "fixed_size_binary:%d", (int)f->size);
   case CL_TYPE_FIXED_SIZE_LIST:
+    if (f->n_children != 1)
+      return cl_err(err, CLANCE_EINVAL, "fixed-size list field \"%s\" has %zu child fields (needs 1)",
+                    f->name ? f->name : "", f->n_children);
     CL_TRY(cl_buf_printf(out, err, "fixed_size_list:"));
     CL_TRY(cl_field_logical_type(&f->children[0], out, err));
     return cl_buf_printf(out, err, ":%d", (int)f->size);
   case CL_TYPE_LIST:
   case CL_TYPE_LARGE_LIST:
+    if (f->n_children != 1)
+      return cl_err(err, CLANCE_EINVAL, "list field \"%s\" has %zu child fields (needs 1)",
+                    f->name ? f->name : "", f->n_children);
     return cl_buf_printf(out, err, "%s%s", f->type == CL_TYPE_LIST ? "list" : "large_list",
                          f->children[0].type == CL_TYPE_STRUCT ? ".struct" : "");
   case CL_TYPE_STRUCT: return cl_buf_printf(out, err, "struct");

@@ -7,6 +7,8 @@
 
 clance_status cl_pb_pack(const ProtobufCMessage *m, cl_buf *out, clance_error *err) {
   size_t n = protobuf_c_message_get_packed_size(m);
+  if (n == 0)
+    return CLANCE_OK; /* an empty message; out->data may still be NULL */
   CL_TRY(cl_buf_reserve(out, n, err));
   size_t w = protobuf_c_message_pack(m, out->data + out->len);
   if (w != n)
@@ -101,6 +103,9 @@ static int walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uin
 clance_status cl_pb_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
                            const char *what, ProtobufCMessage **out, clance_error *err) {
   *out = NULL;
+  static const uint8_t empty[1];
+  if (!data) /* an empty field: NULL + 0 is not valid C */
+    data = empty, len = 0;
   if (walk(d, data, data + len, 0) != 0)
     return cl_err(err, CLANCE_ECORRUPT, "%s: malformed protobuf %s (%zu bytes)", what, d->name, len);
   ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, data);
