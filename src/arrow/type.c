@@ -1062,6 +1062,30 @@ static clance_status sp_type(spec_parser *p, cl_field *f, clance_error *err) {
       CL_TRY(sp_field(p, &f->children[f->n_children - 1], err));
     } while (sp_accept(p, ','));
     CL_TRY(sp_expect(p, ')', err));
+  } else if (!strcmp(tname, "dictionary")) {
+    /* dictionary(KEY,VALUE): an integer key type and the values' type. */
+    static const struct {
+      const char *name;
+      cl_type_id t;
+    } keys[] = {{"int8", CL_TYPE_INT8},   {"int16", CL_TYPE_INT16},   {"int32", CL_TYPE_INT32},
+                {"int64", CL_TYPE_INT64}, {"uint8", CL_TYPE_UINT8},   {"uint16", CL_TYPE_UINT16},
+                {"uint32", CL_TYPE_UINT32}, {"uint64", CL_TYPE_UINT64}};
+    f->type = CL_TYPE_DICTIONARY;
+    CL_TRY(sp_expect(p, '(', err));
+    size_t kat = p->pos;
+    f->index_type = CL_TYPE_NULL;
+    if (sp_ident(p, word, sizeof word))
+      for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!strcmp(word, keys[i].name))
+          f->index_type = keys[i].t;
+    if (f->index_type == CL_TYPE_NULL)
+      return cl_err(err, CLANCE_EINVAL, "schema spec \"%s\": dictionary key at offset %zu must be "
+                    "an integer type", p->whole, kat);
+    CL_TRY(sp_expect(p, ',', err));
+    cl_field *value;
+    CL_TRY(add_child(f, "", &value, err));
+    CL_TRY(sp_type(p, value, err));
+    CL_TRY(sp_expect(p, ')', err));
   } else if (!strcmp(tname, "fixed_size_binary")) {
     f->type = CL_TYPE_FIXED_SIZE_BINARY;
     CL_TRY(sp_expect(p, '(', err));

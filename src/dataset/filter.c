@@ -1,5 +1,7 @@
 #include "dataset/filter.h"
 
+#include "arrow/dict.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -261,7 +263,8 @@ static int is_float_type(cl_type_id t) {
 
 /* Can this column be compared with this literal? */
 static clance_status check_types(parser *p, const cl_field *f, const literal *l, clance_error *err) {
-  cl_type_id t = f->type;
+  /* Dictionary columns compare by their values. */
+  cl_type_id t = f->type == CL_TYPE_DICTIONARY && f->n_children == 1 ? f->children[0].type : f->type;
   int ok = l->kind == L_NULL ||
            ((l->kind == L_INT || l->kind == L_FLOAT) && (is_int_like(t) || is_float_type(t))) ||
            (l->kind == L_STRING && cl_type_is_binary_like(t)) || (l->kind == L_BOOL && t == CL_TYPE_BOOL);
@@ -547,9 +550,26 @@ static clance_status eval(const cl_filter *f, const node *n, const struct ArrowA
   case N_CONST:
     memset(t, n->tri, (size_t)len);
     return CLANCE_OK;
-  case N_CMP:
-    eval_cmp(n, f->fields[n->col], cols[n->col], t);
+  case N_CMP: {
+    const cl_field *fld = f->fields[n->col];
+    const struct ArrowArray *a = cols[n->col];
+    if (fld->type != CL_TYPE_DICTIONARY) {
+      eval_cmp(n, fld, a, t);
+      return CLANCE_OK;
+    }
+    /* Compare each dictionary value once, then look rows up by key. */
+    const struct ArrowArray *d = a->dictionary;
+    uint8_t *dt = cl_malloc((size_t)(d->length ? d->length : 1), err);
+    if (!dt)
+      return err->code;
+    eval_cmp(n, &fld->children[0], d, dt);
+    for (int64_t i = 0; i < len; i++) {
+      int64_t k = cl_array_valid(a, i) ? cl_dict_key(a, fld->index_type, i) : -1;
+      t[i] = k >= 0 && k < d->length ? dt[k] : T_UNKNOWN;
+    }
+    free(dt);
     return CLANCE_OK;
+  }
   case N_ISNULL:
     for (int64_t i = 0; i < len; i++)
       t[i] = (uint8_t)(cl_array_valid(cols[n->col], i) == n->negate);

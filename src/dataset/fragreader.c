@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "dataset/fragreader.h"
+
+#include "arrow/dict.h"
 #include "encoding/decode.h"
 #include "encoding/repdef.h"
 #include "io/fs.h"
@@ -159,7 +161,9 @@ typedef struct node20 {
 } node20;
 
 typedef struct out_col {
-  const cl_field *field;
+  const cl_field *field;      /* what the files hold */
+  const cl_field *dict_field; /* the dictionary type to rebuild on export, or NULL */
+  cl_field value_field;       /* a dictionary column's values, under its name and id */
   leaf_col *leaves;
   size_t n_leaves;
   node20 root;
@@ -272,6 +276,7 @@ static void out_col_free(out_col *oc) {
   free(oc->leaves);
   node20_free(&oc->root);
   cl_arr_free(&oc->bld);
+  cl_field_free(&oc->value_field);
 }
 
 /* ---- 2.0 reads: walk the field tree ---- */
@@ -406,7 +411,10 @@ static clance_status locate(cl_frag_reader *s, const pb_fragment *f, const cl_fi
       /* The file's own schema must agree with the dataset on this field. */
       const cl_field *ff = cl_schema_find_id(&c->file->schema, want->id);
       char why[256];
-      if (!ff || strcmp(ff->name, want->name) != 0 || !cl_field_same_type(ff, want, why, sizeof why))
+      /* A dictionary column is read as its values (`want`, see setup_col). */
+      const cl_field *ft = ff && ff->type == CL_TYPE_DICTIONARY && want->type != CL_TYPE_DICTIONARY &&
+                                   ff->n_children == 1 ? &ff->children[0] : ff;
+      if (!ff || strcmp(ff->name, want->name) != 0 || !cl_field_same_type(ft, want, why, sizeof why))
         return cl_err(err, CLANCE_ECORRUPT, "data file %s: field %d (\"%s\") does not match the "
                       "dataset schema (%s)", c->file->c.file.path, (int)want->id, want->name,
                       ff ? why : "missing from the file");
@@ -506,8 +514,22 @@ static clance_status merge(const cl_field *f, leaf_col **leaves, cl_arr **parts,
   return st;
 }
 
+static clance_status export_values(cl_frag_reader *s, out_col *oc, struct ArrowArray *out,
+                                   clance_error *err);
+
 static clance_status export_col(cl_frag_reader *s, out_col *oc, struct ArrowArray *out,
                                 clance_error *err) {
+  CL_TRY(export_values(s, oc, out, err));
+  if (!oc->dict_field)
+    return CLANCE_OK;
+  clance_status st = cl_array_dict_encode(oc->dict_field, out, err);
+  if (st)
+    out->release(out);
+  return st;
+}
+
+static clance_status export_values(cl_frag_reader *s, out_col *oc, struct ArrowArray *out,
+                                   clance_error *err) {
   if (s->v20)
     return cursor_export(&oc->root.cur, &oc->bld, out, err);
   if (oc->n_leaves == 1)
@@ -664,9 +686,17 @@ void cl_frag_reader_free(cl_frag_reader *r) {
 
 static clance_status setup_col(cl_frag_reader *s, out_col *oc, const cl_field *f, clance_error *err) {
   oc->field = f;
-  if (f->type == CL_TYPE_DICTIONARY)
-    return cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\": dictionary-typed columns are not "
-                  "supported yet", f->name);
+  if (f->type == CL_TYPE_DICTIONARY) {
+    /* Lance stores the values; the dictionary is rebuilt per batch. */
+    CL_TRY(cl_field_copy(&f->children[0], &oc->value_field, err));
+    free(oc->value_field.name);
+    if (!(oc->value_field.name = cl_strdup(f->name, err)))
+      return err->code;
+    oc->value_field.id = f->id;
+    oc->value_field.nullable = f->nullable;
+    oc->dict_field = f;
+    oc->field = f = &oc->value_field;
+  }
   if (s->v20) {
     CL_TRY(build_node20(&oc->root, f, 0, err));
     /* A flat column's batches can be slices of its pages. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/dict.h"
 #include "dataset/filter.h"
 #include "dataset/fragreader.h"
 
@@ -43,13 +44,15 @@ static clance_status apply_filter(scan_state *s, struct ArrowArray *batch, struc
       return cl_struct_array_export(kept, NULL, 0, out, err);
     return CLANCE_OK;
   }
+  const cl_schema *sch = cl_frag_reader_schema(s->r);
   for (int64_t i = 0; i < n;) {
     int64_t j = i;
     while (j < n && keep[j] == keep[i])
       j++;
     if (keep[i]) {
       for (size_t c = 0; c < s->n_out; c++)
-        CL_TRY(cl_arr_append_from(&s->out_bld[c], batch->children[c], i, j - i, err));
+        if (sch->fields[c].type != CL_TYPE_DICTIONARY)
+          CL_TRY(cl_arr_append_from(&s->out_bld[c], batch->children[c], i, j - i, err));
       kept += j - i;
     }
     i = j;
@@ -58,11 +61,28 @@ static clance_status apply_filter(scan_state *s, struct ArrowArray *batch, struc
   if (kept == 0)
     return CLANCE_OK;
   struct ArrowArray *kids = cl_calloc(s->n_out ? s->n_out : 1, sizeof *kids, err);
+  size_t *picked = NULL; /* kept rows, for dictionary columns (keys move, dictionaries stay) */
   if (!kids)
     return err->code;
   clance_status st = CLANCE_OK;
-  for (size_t c = 0; !st && c < s->n_out; c++)
-    st = cl_arr_export(&s->out_bld[c], &kids[c], err);
+  for (size_t c = 0; !st && c < s->n_out; c++) {
+    if (sch->fields[c].type != CL_TYPE_DICTIONARY) {
+      st = cl_arr_export(&s->out_bld[c], &kids[c], err);
+      continue;
+    }
+    if (!picked) {
+      if (!(picked = cl_malloc((size_t)kept * sizeof *picked, err))) {
+        st = err->code;
+        break;
+      }
+      for (int64_t i = 0, k = 0; i < n; i++)
+        if (keep[i])
+          picked[k++] = (size_t)i;
+    }
+    st = cl_array_dict_gather(&sch->fields[c], batch->children[c], picked, (size_t)kept, &kids[c],
+                              err);
+  }
+  free(picked);
   if (!st)
     st = cl_struct_array_export(kept, kids, s->n_out, out, err);
   else

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dataset/fragreader.h"
+#include "arrow/dict.h"
 
 typedef struct want {
   uint64_t pos;   /* requested position among live rows */
@@ -103,15 +104,19 @@ clance_status clance_dataset_take(const clance_dataset *cds, const uint64_t *row
   for (size_t i = 0; !st && i < num_rows; i++)
     at_req[w[i].order] = slot[i];
   struct ArrowArray *kids = NULL;
+  if (!st && !(kids = cl_calloc(nf ? nf : 1, sizeof *kids, err)))
+    st = err->code;
   for (size_t c = 0; !st && c < nf; c++) {
+    if (sch->fields[c].type == CL_TYPE_DICTIONARY) { /* keys move, the dictionary stays */
+      st = cl_array_dict_gather(&sch->fields[c], sorted.children[c], at_req, num_rows, &kids[c], err);
+      continue;
+    }
     st = cl_arr_init(&b[c], &sch->fields[c], err);
     for (size_t i = 0; !st && i < num_rows; i++)
       st = cl_arr_append_from(&b[c], sorted.children[c], (int64_t)at_req[i], 1, err);
+    if (!st)
+      st = cl_arr_export(&b[c], &kids[c], err);
   }
-  if (!st && !(kids = cl_calloc(nf ? nf : 1, sizeof *kids, err)))
-    st = err->code;
-  for (size_t c = 0; !st && c < nf; c++)
-    st = cl_arr_export(&b[c], &kids[c], err);
   if (!st)
     st = cl_struct_array_export((int64_t)num_rows, kids, nf, out, err);
   else

@@ -13,6 +13,11 @@ typedef struct cl_page_ctx {
   const cl_container_reader *file;
   const cl_page_info *page;
   const char *what; /* "data file F, column \"c\", page N" */
+  /* 2.0 only: the column is a dictionary-typed field, whose Dictionary
+   * encoding holds Arrow's own keys (0-based; nulls in the enclosing
+   * Nullable) rather than Lance's automatic string dictionary (1-based, 0 =
+   * null). Either way the page decodes to the values. */
+  int dict_keys;
 } cl_page_ctx;
 
 /* Read page buffer i into out (replacing its contents). */

@@ -14,6 +14,7 @@
 typedef struct dec20 {
   const cl_page_ctx *ctx;
   const char *what;
+  const uint8_t *outer_valid; /* validity of the enclosing Nullable, or NULL */
 } dec20;
 
 static clance_status corrupt(const dec20 *d, const char *detail, clance_error *err) {
@@ -282,7 +283,9 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
       *has_validity = 1;
       cl_buf inner_v = CL_BUF_INIT;
       int inner_has = 0;
-      clance_status st = decode_values(d, nl->some_nulls->values, f, a, n, &inner_v, &inner_has,
+      dec20 inner = *d;
+      inner.outer_valid = validity->data;
+      clance_status st = decode_values(&inner, nl->some_nulls->values, f, a, n, &inner_v, &inner_has,
                                        depth + 1, err);
       if (!st && inner_has) /* both levels say something: a row is valid only if both agree */
         for (size_t i = 0; i < validity->len && i < inner_v.len; i++)
@@ -356,9 +359,13 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
     return st;
   }
   case LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_DICTIONARY: {
-    /* Automatic utf8 dictionary: u8 indices, 0 = null, k = item k-1. */
+    /* Automatic utf8 dictionary (u8 indices, 0 = null, k = item k-1), or
+     * a dictionary-typed field's own keys and items (dict_keys). */
     const Lance__Encodings__Dictionary *dc = e->dictionary;
-    if (!cl_type_is_binary_like(f->type))
+    const uint32_t fixed_bits = cl_type_bits(f);
+    int fixed = !cl_type_is_binary_like(f->type) && fixed_bits >= 8 &&
+                f->type != CL_TYPE_FIXED_SIZE_LIST;
+    if (!cl_type_is_binary_like(f->type) && !fixed)
       return cl_err(err, CLANCE_EUNSUPPORTED, "%s: dictionary encoding of a %s column", d->what,
                     cl_type_name(f->type));
     uint64_t k = dc->num_dictionary_items;
@@ -374,12 +381,21 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
       st = decode_uints(d, dc->indices, n, idx, depth + 1, err);
     int large = cl_type_is_large(f->type);
     int any_null = 0;
+    /* Arrow's keys (dictionary-typed fields) are 0-based; Lance's own are
+     * 1-based with 0 for null. */
+    const uint64_t base = d->ctx->dict_keys ? 0 : 1;
     for (uint64_t i = 0; !st && i < n; i++) {
-      if (idx[i] > k) {
+      int outer_null = d->outer_valid && !cl_bit_get(d->outer_valid, (int64_t)i);
+      if (idx[i] + base > k) {
+        if (outer_null) { /* a null row's key may be anything */
+          st = fixed ? cl_buf_fill(&a->values, 0, fixed_bits / 8, err)
+                     : cl_arr_push_offset(a, a->values.len, err);
+          continue;
+        }
         st = corrupt(d, "dictionary index out of range", err);
         break;
       }
-      if (idx[i] == 0 || (ihas && !cl_bit_get(iv.data, (int64_t)idx[i] - 1))) {
+      if ((base && idx[i] == 0) || (ihas && !cl_bit_get(iv.data, (int64_t)(idx[i] - base)))) {
         if (!any_null) {
           validity->len = 0;
           st = cl_buf_fill(validity, 0xff, (size_t)((n + 7) / 8), err);
@@ -388,10 +404,19 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
         }
         cl_bit_clear(validity->data, (int64_t)i);
         if (!st)
-          st = cl_arr_push_offset(a, a->values.len, err);
+          st = fixed ? cl_buf_fill(&a->values, 0, fixed_bits / 8, err)
+                     : cl_arr_push_offset(a, a->values.len, err);
         continue;
       }
-      uint64_t j = idx[i] - 1;
+      uint64_t j = idx[i] - base;
+      if (fixed) {
+        if (items.values.len < (j + 1) * (fixed_bits / 8)) {
+          st = corrupt(d, "dictionary items shorter than their count", err);
+          break;
+        }
+        st = cl_buf_append(&a->values, items.values.data + j * (fixed_bits / 8), fixed_bits / 8, err);
+        continue;
+      }
       uint64_t s0 = large ? cl_le64(items.offsets.data + 8 * j) : cl_le32(items.offsets.data + 4 * j);
       uint64_t s1 = large ? cl_le64(items.offsets.data + 8 * (j + 1))
                           : cl_le32(items.offsets.data + 4 * (j + 1));
@@ -471,7 +496,7 @@ clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct
   protobuf_c_message_free_unpacked(&any->base, NULL);
   if (st)
     return st;
-  dec20 d = {ctx, ctx->what};
+  dec20 d = {.ctx = ctx, .what = ctx->what};
   cl_arr a;
   cl_buf validity = CL_BUF_INIT;
   int has_validity = 0;
@@ -506,7 +531,7 @@ clance_status cl_decode20_list_lengths(const cl_page_ctx *ctx, struct ArrowArray
   protobuf_c_message_free_unpacked(&any->base, NULL);
   if (st)
     return st;
-  dec20 d = {ctx, ctx->what};
+  dec20 d = {.ctx = ctx, .what = ctx->what};
   uint64_t n = ctx->page->length;
   uint64_t *v = NULL;
   cl_arr a;

@@ -91,9 +91,7 @@ static clance_status page_ctx(cl_file_reader *r, size_t col, size_t page, const 
     return cl_err(err, CLANCE_EINTERNAL, "page %zu of column %zu does not exist", page, col);
   snprintf(what, what_size, "data file %s, column %zu (\"%s\"), page %zu", r->c.file.path, col, name,
            page);
-  ctx->file = &r->c;
-  ctx->page = &ci->pages[page];
-  ctx->what = what;
+  *ctx = (cl_page_ctx){.file = &r->c, .page = &ci->pages[page], .what = what};
   return CLANCE_OK;
 }
 
@@ -113,8 +111,11 @@ clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t p
   char what[1024];
   cl_page_ctx ctx;
   CL_TRY(page_ctx(r, col, page, f->name, what, sizeof what, &ctx, err));
-  if (r->c.version == CL_FILE_V2_0)
+  if (r->c.version == CL_FILE_V2_0) {
+    const cl_field *ff = cl_schema_find_id(&r->schema, f->id);
+    ctx.dict_keys = ff && ff->type == CL_TYPE_DICTIONARY;
     return cl_decode20_page(&ctx, f, out, err);
+  }
   return cl_decode21_page(&ctx, r->c.version, f, out, err);
 }
 

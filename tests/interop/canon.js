@@ -118,6 +118,13 @@ function parseType(text) {
   if (head === 'list' || head === 'large_list') {
     return { id: head, item: parseType(args) };
   }
+  if (head === 'dictionary') {
+    const parts = splitTop(args, ',');
+    if (parts.length !== 2) throw new SpecError(`bad dictionary type "${t}" (want dictionary(KEY,VALUE))`);
+    const key = parseType(parts[0]);
+    if (!/^u?int(8|16|32|64)$/.test(key.id)) throw new SpecError(`dictionary key of "${t}" is not an integer type`);
+    return { id: 'dictionary', key, value: parseType(parts[1]) };
+  }
   if (head === 'struct') {
     const fields = parseFields(args);
     const names = new Set(fields.map((f) => f.name));
@@ -164,6 +171,7 @@ function typeToSpec(type) {
         : `fixed_size_list(${typeToSpec(type.item)},${type.dim})`;
     case 'list': case 'large_list': return `${type.id}(${typeToSpec(type.item)})`;
     case 'struct': return `struct(${type.fields.map(fieldToSpec).join(',')})`;
+    case 'dictionary': return `dictionary(${typeToSpec(type.key)},${typeToSpec(type.value)})`;
     default: return type.id;
   }
 }
@@ -276,6 +284,7 @@ function fmtValue(type, v) {
       return '[' + Array.from(v, (x) => fmtValue(type.item, x)).join(',') + ']';
     case 'struct':
       return '{' + type.fields.map((f) => JSON.stringify(f.name) + ':' + fmtValue(f.type, v[f.name])).join(',') + '}';
+    case 'dictionary': return fmtValue(type.value, v);
     default: throw new Error(`fmtValue: unsupported type ${type.id}`);
   }
 }
@@ -321,7 +330,7 @@ function specTypeOfArrow(t) {
     case Type.FixedSizeList: return { id: 'fixed_size_list', item: specTypeOfArrow(t.children[0].type), dim: t.listSize };
     case Type.List: return { id: isLargeList(t) ? 'large_list' : 'list', item: specTypeOfArrow(t.children[0].type) };
     case Type.Struct: return { id: 'struct', fields: t.children.map(specFieldOfArrow) };
-    case Type.Dictionary: return specTypeOfArrow(t.dictionary);
+    case Type.Dictionary: return { id: 'dictionary', key: specTypeOfArrow(t.indices), value: specTypeOfArrow(t.dictionary) };
     default: throw new Error(`Arrow type ${t} (typeId ${t.typeId}) is outside the spec language`);
   }
 }
@@ -358,6 +367,7 @@ function arrowTypeOf(type) {
     case 'list': return new arrow.List(new arrow.Field('item', arrowTypeOf(type.item), true));
     case 'large_list': return new LargeList(new arrow.Field('item', arrowTypeOf(type.item), true));
     case 'struct': return new arrow.Struct(type.fields.map(arrowFieldOf));
+    case 'dictionary': return new arrow.Dictionary(arrowTypeOf(type.value), arrowTypeOf(type.key));
     default: throw new Error(`no Arrow type for spec type ${typeToSpec(type)}`);
   }
 }

@@ -153,6 +153,25 @@ function specialVector(dim, k) {
   return Array.from({ length: dim }, base);
 }
 
+// Dictionary columns draw from a fixed pool of DICT_POOL values per type (low cardinality,
+// as dictionaries are meant for; small enough for int8 keys).
+const DICT_POOL = 40;
+const dictPools = new Map();
+function dictPool(type) {
+  const key = canon.typeToSpec(type);
+  if (!dictPools.has(key)) {
+    const rng = makeRng(0xD1C7 + key.length);
+    const seen = new Set(), pool = [];
+    while (pool.length < DICT_POOL) {
+      const v = randomValue(rng, type.value);
+      const k = canon.fmtValue(type.value, v);
+      if (!seen.has(k)) { seen.add(k); pool.push(v); }
+    }
+    dictPools.set(key, pool);
+  }
+  return dictPools.get(key);
+}
+
 function randomValue(rng, type) {
   switch (type.id) {
     case 'bool': return rng.next() < 0.5;
@@ -194,6 +213,7 @@ function randomValue(rng, type) {
       return type.unit === 'us' ? us : us * 1000n + BigInt(rng.int(0, 999));
     }
     case 'duration': return rng.next() < 0.6 ? BigInt(rng.int(-1000000000, 1000000000)) : rng.i64();
+    case 'dictionary': return dictPool(type)[rng.int(0, DICT_POOL - 1)];
     default: throw new Error(`randomValue: unsupported type ${type.id}`);
   }
 }
@@ -514,6 +534,18 @@ addCase(makeCase('extra_types',
   'row 6 all null, rows 1000-1099 null, ~10% nulls',
   typesRows(true, 0xE77A), 'nested'));
 
+addCase(makeCase('dictionaries',
+  'id:int64,ds:dictionary(int32,string),d8:dictionary(int8,string),dl:dictionary(int32,large_string),' +
+  'db:dictionary(int16,binary),di:dictionary(int32,int64),df:dictionary(uint16,float64)', 3000,
+  'dictionary-typed columns (Arrow dictionaries as Lance stores them) of strings, large strings, ' +
+  'binary, int64 and float64 with int8/int16/int32/uint16 keys: 40 distinct values each, empty ' +
+  'values, ~10% nulls, rows 1000-1099 null',
+  nestedRows(0xD1C7, [
+    { ds: '', d8: null, dl: '', db: new Uint8Array(0), di: 0n, df: -0 },
+    { ds: null, d8: null, dl: null, db: null, di: null, df: null },
+  ], (i) => (i >= 1000 && i < 1100 ? null : undefined)),
+  'nested'));
+
 // Pages: with 3 fragments (interop.js), 2.1/2.2 files have 7-8 pages per list column, and 2.0
 // files 2 pages for the items of ls (strings of ~35 bytes, to pass 2.0's ~8 MB page size).
 addCase(makeCase('big_nested', 'id:int64,li:list(int64),ls:list(string)', 100000,
@@ -695,6 +727,22 @@ function buildData(type, values) {
       }
       const child = buildData(type.item, items);
       return arrow.makeData({ ...base, child });
+    }
+    case 'dictionary': {
+      // Distinct values in first-seen order; keys index them.
+      const index = new Map(), dict = [];
+      const KeyCtor = { int8: Int8Array, int16: Int16Array, int32: Int32Array, uint8: Uint8Array,
+        uint16: Uint16Array, uint32: Uint32Array }[type.key.id];
+      if (!KeyCtor) throw new Error(`buildData: dictionary key type ${type.key.id} not supported here`);
+      const data = new KeyCtor(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v === null || v === undefined) continue;
+        const k = canon.fmtValue(type.value, v);
+        if (!index.has(k)) { index.set(k, dict.length); dict.push(v); }
+        data[i] = index.get(k);
+      }
+      return arrow.makeData({ ...base, data, dictionary: arrow.makeVector(buildData(type.value, dict)) });
     }
     default: throw new Error(`buildData: unsupported type ${canon.typeToSpec(type)}`);
   }

@@ -93,6 +93,7 @@ function norm(type, v, ignoreKeyOrder = false) {
         try { return JSON.stringify(f.name) + ':' + norm(f.type, v.get(f.name), ignoreKeyOrder); } catch (e) { if (e instanceof Bad) throw new Bad(`.${f.name}: ${e.message}`); throw e; }
       }).join(',') + '}';
     }
+    case 'dictionary': return norm(type.value, v, ignoreKeyOrder);
     default: throw new Error(`compare: unsupported type ${type.id}`);
   }
 }
