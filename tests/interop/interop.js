@@ -194,7 +194,12 @@ function lanceToClance(o, work, c, v) {
 function lanceDeletes(o, work, caseName, pred, v) {
   const c = caseList().find((x) => x.name === caseName);
   const ds = lanceDataset(work, `del-${caseName}-${v}.lance`,
-    [caseName, '--storage-version', v, '--fragments', '3', '--delete', pred.sql]);
+    [caseName, '--storage-version', v, '--fragments', '3', '--delete', pred.sql, ...(pred.lanceArgs || [])]);
+  if (pred.manifestNames) {
+    const names = fs.readdirSync(path.join(ds, '_versions')).filter((f) => f.endsWith('.manifest'));
+    if (!names.length || !names.every((f) => pred.manifestNames.test(f)))
+      throw new Error(`expected manifest names like ${pred.manifestNames}, found ${names.join(' ')}`);
+  }
   const expected = path.join(work, `del-${caseName}-${v}.expected.jsonl`);
   const rows = fs.readFileSync(expectedRows(work, caseName, v), 'utf8').split('\n').filter((l) => l.length);
   fs.writeFileSync(expected, rows.filter((l) => !pred.js(JSON.parse(l))).map((l) => l + '\n').join(''));
@@ -211,7 +216,9 @@ function lanceDeletes(o, work, caseName, pred, v) {
 
 const DELETES = [
   { caseName: 'all_types', sql: 'id % 7 = 0', js: (r) => r.id % 7 === 0, ext: '.arrow' },
-  { caseName: 'big', sql: 'id % 3 = 0', js: (r) => r.id % 3 === 0, ext: '.bin' },
+  // ... with V1 manifest names (_versions/<version>.manifest), which clance must find too.
+  { caseName: 'big', sql: 'id % 3 = 0', js: (r) => r.id % 3 === 0, ext: '.bin',
+    lanceArgs: ['--manifest-paths', 'v1'], manifestNames: /^[0-9]{1,19}\.manifest$/ },
   // Every row of the first fragment: Lance removes that fragment.
   { caseName: 'low_cardinality', sql: 'id < 3000', js: (r) => r.id < 3000, ext: '.arrow' },
 ];
