@@ -251,6 +251,92 @@ CLANCE_API clance_status clance_operation_overwrite(const struct ArrowSchema *sc
 CLANCE_API clance_status clance_operation_append(const clance_fragments *fragments,
                                                  clance_operation **out,
                                                  clance_error *err);
+/**
+ * Delete: `updated` are complete FragmentMetadata of the read version whose
+ * deletion vectors grew (as clance_fragment_delete_rows() returns them),
+ * `deleted_ids` the fragments whose every row is deleted. `predicate` (may be
+ * NULL) is recorded in the transaction for information.
+ */
+CLANCE_API clance_status clance_operation_delete(const clance_fragments *updated,
+                                                 const uint64_t *deleted_ids, size_t num_deleted,
+                                                 const char *predicate, clance_operation **out,
+                                                 clance_error *err);
+/**
+ * Merge (add columns): `new_columns` are the columns added after the read
+ * version's columns, `updated` the fragments that received data files for them
+ * (from clance_fragment_add_columns(); fragments not listed keep no data for
+ * the new columns, which read as nulls there).
+ */
+CLANCE_API clance_status clance_operation_merge(const struct ArrowSchema *new_columns,
+                                                const clance_fragments *updated,
+                                                clance_operation **out, clance_error *err);
+/**
+ * Update: fragments `removed_ids` go, `updated` replace fragments of the same
+ * id (new deletion vectors, or new data files for rewritten columns), and
+ * `new_fragments` are added. `fields_modified` lists the field ids whose
+ * values changed; `rewrite_columns` selects Lance's REWRITE_COLUMNS mode.
+ */
+CLANCE_API clance_status clance_operation_update(const clance_fragments *updated,
+                                                 const uint64_t *removed_ids, size_t num_removed,
+                                                 const clance_fragments *new_fragments,
+                                                 const uint32_t *fields_modified,
+                                                 size_t num_fields, int rewrite_columns,
+                                                 clance_operation **out, clance_error *err);
+
+/** One change of clance_operation_alter_columns(). */
+typedef struct clance_column_alteration {
+  /** The column (top-level name). */
+  const char *column;
+  /** New name, or NULL to keep it. */
+  const char *rename;
+  /** 1 = make nullable, 0 = NOT NULL (every value must be present), -1 = keep. */
+  int nullable;
+  /** Nonzero: drop the column (rename/nullable are then ignored). */
+  int drop;
+} clance_column_alteration;
+
+/** Project: drop, rename or change the nullability of columns (no data is rewritten). */
+CLANCE_API clance_status clance_operation_alter_columns(const clance_column_alteration *changes,
+                                                        size_t num_changes,
+                                                        clance_operation **out,
+                                                        clance_error *err);
+/** Restore: version `version` becomes the content of the next version. */
+CLANCE_API clance_status clance_operation_restore(uint64_t version, clance_operation **out,
+                                                  clance_error *err);
+
+/** One group of a Rewrite: these fragments are replaced by those. */
+typedef struct clance_rewrite_group {
+  const uint64_t *old_fragment_ids;
+  size_t num_old;
+  const clance_fragments *new_fragments;
+} clance_rewrite_group;
+
+/** Rewrite (compaction): each group's old fragments are replaced by its new
+ *  ones, which must hold the same live rows. */
+CLANCE_API clance_status clance_operation_rewrite(const clance_rewrite_group *groups,
+                                                  size_t num_groups, clance_operation **out,
+                                                  clance_error *err);
+/**
+ * DataReplacement: for every fragment of `replacements` (its id names the
+ * target fragment, its first data file is the new file), the target's data
+ * file with the same field ids is replaced by the new one.
+ */
+CLANCE_API clance_status clance_operation_data_replacement(const clance_fragments *replacements,
+                                                           clance_operation **out,
+                                                           clance_error *err);
+
+typedef enum clance_config_target {
+  CLANCE_CONFIG_TABLE = 0,     /**< the table config (Lance's `config`) */
+  CLANCE_CONFIG_METADATA = 1,  /**< table metadata */
+  CLANCE_CONFIG_SCHEMA = 2     /**< schema metadata */
+} clance_config_target;
+
+/** UpdateConfig: set keys[i] to values[i], or remove it when values[i] is NULL. */
+CLANCE_API clance_status clance_operation_update_config(clance_config_target target,
+                                                        const char *const *keys,
+                                                        const char *const *values, size_t num,
+                                                        clance_operation **out,
+                                                        clance_error *err);
 CLANCE_API void clance_operation_free(clance_operation *op);
 
 typedef struct clance_commit_options {
@@ -262,6 +348,10 @@ typedef struct clance_commit_options {
   int verify_files;
   /** Manifest naming scheme for a new dataset: 1 = V2 names (default), 0 = V1. */
   int v2_manifest_paths;
+  /** Lance's rule for an Overwrite prepared against an older version: it
+   *  replaces whatever was committed since. Default 0: such an Overwrite is
+   *  refused with CLANCE_ECONFLICT_RETRYABLE, so no commit is lost unseen. */
+  int overwrite_wins;
 } clance_commit_options;
 
 CLANCE_API void clance_commit_options_init(clance_commit_options *options);

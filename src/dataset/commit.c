@@ -14,76 +14,14 @@
 #include <time.h>
 
 #include "dataset/dataset.h"
+#include "dataset/operation.h"
+#include "table/deletion.h"
+#include "table/txn_apply.h"
 #include "io/fs.h"
 #include "proto/fields.h"
 #include "util/uuid.h"
 
 #define DEFAULT_MAX_RETRIES 20
-
-struct clance_operation {
-  cl_op_kind kind;
-  cl_schema schema; /* Overwrite: the new schema, ids assigned from 0 */
-  clance_fragments frags;
-};
-
-void clance_operation_free(clance_operation *op) {
-  if (!op)
-    return;
-  cl_schema_free(&op->schema);
-  cl_fragments_clear(&op->frags);
-  free(op);
-}
-
-static clance_status op_new(cl_op_kind kind, const clance_fragments *f, clance_operation **out,
-                            clance_error *err) {
-  *out = NULL;
-  if (!f)
-    return cl_err(err, CLANCE_EINVAL, "the fragment list is NULL");
-  clance_operation *op = cl_calloc(1, sizeof *op, err);
-  if (!op)
-    return err->code;
-  op->kind = kind;
-  if (clance_fragments_extend(&op->frags, f, err)) {
-    clance_operation_free(op);
-    return err->code;
-  }
-  *out = op;
-  return CLANCE_OK;
-}
-
-clance_status clance_operation_overwrite(const struct ArrowSchema *schema,
-                                         const clance_fragments *fragments, clance_operation **out,
-                                         clance_error *err) {
-  CL_PUBLIC_ERR(err, local);
-  if (!schema || !out)
-    return cl_err(err, CLANCE_EINVAL, "clance_operation_overwrite: NULL argument");
-  CL_TRY(op_new(CL_OP_OVERWRITE, fragments, out, err));
-  clance_status st = cl_schema_from_arrow(schema, &(*out)->schema, err);
-  if (!st && (*out)->schema.n_fields == 0)
-    st = cl_err(err, CLANCE_EINVAL, "an Overwrite needs a schema with at least one column");
-  if (st) {
-    clance_operation_free(*out);
-    *out = NULL;
-    return st;
-  }
-  int32_t next = 0;
-  cl_schema_assign_ids(&(*out)->schema, &next);
-  return CLANCE_OK;
-}
-
-clance_status clance_operation_append(const clance_fragments *fragments, clance_operation **out,
-                                      clance_error *err) {
-  CL_PUBLIC_ERR(err, local);
-  if (!out)
-    return cl_err(err, CLANCE_EINVAL, "clance_operation_append: NULL argument");
-  CL_TRY(op_new(CL_OP_APPEND, fragments, out, err));
-  if ((*out)->frags.n == 0) {
-    clance_operation_free(*out);
-    *out = NULL;
-    return cl_err(err, CLANCE_EINVAL, "an Append needs at least one fragment");
-  }
-  return CLANCE_OK;
-}
 
 void clance_commit_options_init(clance_commit_options *o) {
   memset(o, 0, sizeof *o);
@@ -220,53 +158,93 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
-/* Transactions and manifests                                                 */
+/* Fragments an operation changes                                             */
 /* ------------------------------------------------------------------------ */
 
-/* The transaction records new fragments with id 0 (unassigned). */
-static clance_status build_txn(const clance_operation *op, uint64_t read_version, const char *uuid,
-                               cl_buf *out, clance_error *err) {
-  pb_txn t = LANCE__TABLE__TRANSACTION__INIT;
-  t.has_read_version = read_version != 0;
-  t.read_version = read_version;
-  t.uuid = (char *)uuid;
-  pb_fragment **frags = cl_calloc(op->frags.n ? op->frags.n : 1, sizeof *frags, err);
-  if (!frags)
-    return err->code;
-  clance_status st = CLANCE_OK;
-  for (size_t i = 0; !st && i < op->frags.n; i++) {
-    st = cl_fragment_copy(op->frags.v[i], &frags[i], err);
-    if (!st) {
-      frags[i]->id = 0;
-      frags[i]->has_id = 0;
+static const pb_fragment *read_fragment(const cl_dataset *read, uint64_t id) {
+  const pb_manifest *m = read->manifest.pb;
+  for (size_t i = 0; i < m->n_fragments; i++)
+    if (m->fragments[i]->id == id)
+      return m->fragments[i];
+  return NULL;
+}
+
+static int same_file(const pb_data_file *a, const pb_data_file *b) {
+  return !strcmp(cl_pb_str(a->path), cl_pb_str(b->path)) && a->n_fields == b->n_fields &&
+         !memcmp(a->fields, b->fields, a->n_fields * sizeof *a->fields);
+}
+
+/* An existing fragment as an operation changes it: same id and rows as in
+ * the read version; data files not in the read version are new and checked
+ * like new fragments' files; `same_files` demands the file list unchanged
+ * (a Delete only adds a deletion vector). */
+static clance_status check_changed(const char *root, const cl_dataset *read, pb_fragment *f,
+                                   const cl_schema *schema, int same_files, int verify,
+                                   const char *opname, clance_error *err) {
+  const pb_fragment *old = read_fragment(read, f->id);
+  unsigned long long id = (unsigned long long)f->id;
+  if (!old)
+    return cl_err(err, CLANCE_EINVAL, "%s: fragment %llu is not in version %llu of the dataset",
+                  opname, id, (unsigned long long)read->manifest.pb->version);
+  uint64_t old_rows;
+  CL_TRY(cl_fragment_rows(root, old, &old_rows, err));
+  if (f->physical_rows != old_rows)
+    return cl_err(err, CLANCE_EINVAL, "%s: fragment %llu has %llu rows in version %llu, but the "
+                  "given metadata says %llu", opname, id, (unsigned long long)old_rows,
+                  (unsigned long long)read->manifest.pb->version,
+                  (unsigned long long)f->physical_rows);
+  if (same_files) {
+    int same = f->n_files == old->n_files;
+    for (size_t d = 0; same && d < f->n_files; d++)
+      same = same_file(f->files[d], old->files[d]);
+    if (!same)
+      return cl_err(err, CLANCE_EINVAL, "%s: fragment %llu lists other data files than version "
+                    "%llu has", opname, id, (unsigned long long)read->manifest.pb->version);
+  }
+  for (size_t d = 0; d < f->n_files; d++) {
+    const pb_data_file *df = f->files[d];
+    int known = 0;
+    for (size_t k = 0; k < old->n_files && !known; k++)
+      known = same_file(df, old->files[k]) ||
+              !strcmp(cl_pb_str(df->path), cl_pb_str(old->files[k]->path));
+    if (known)
+      continue;
+    CL_TRY(check_file(root, (size_t)f->id, f, df, schema, read->data_version, verify, err));
+  }
+  if (f->deletion_file) {
+    const Lance__Table__DeletionFile *dfl = f->deletion_file;
+    if (dfl->num_deleted_rows == 0 || dfl->num_deleted_rows >= f->physical_rows)
+      return cl_err(err, CLANCE_EINVAL, "%s: fragment %llu's deletion file counts %llu of %llu "
+                    "rows (a fragment with every row deleted is removed instead)", opname, id,
+                    (unsigned long long)dfl->num_deleted_rows, (unsigned long long)f->physical_rows);
+    if (verify) {
+      char *p = cl_deletion_path(root, f, err);
+      if (!p)
+        return err->code;
+      int ok = cl_path_exists(p);
+      clance_status st = ok ? CLANCE_OK
+                            : cl_err(err, CLANCE_ENOTFOUND, "%s: deletion file %s of fragment %llu "
+                                     "does not exist", opname, p, id);
+      free(p);
+      CL_TRY(st);
     }
   }
-  Lance__Table__Transaction__Append app = LANCE__TABLE__TRANSACTION__APPEND__INIT;
-  Lance__Table__Transaction__Overwrite ow = LANCE__TABLE__TRANSACTION__OVERWRITE__INIT;
-  pb_field **fields = NULL;
-  size_t nf = 0;
-  if (!st && op->kind == CL_OP_APPEND) {
-    app.n_fragments = op->frags.n;
-    app.fragments = frags;
-    t.operation_case = LANCE__TABLE__TRANSACTION__OPERATION_APPEND;
-    t.append = &app;
-  } else if (!st) {
-    st = cl_fields_to_pb(&op->schema, &fields, &nf, err);
-    ow.n_fragments = op->frags.n;
-    ow.fragments = frags;
-    ow.n_schema = nf;
-    ow.schema = fields;
-    t.operation_case = LANCE__TABLE__TRANSACTION__OPERATION_OVERWRITE;
-    t.overwrite = &ow;
-  }
-  if (!st)
-    st = cl_pb_pack(&t.base, out, err);
-  cl_fields_pb_free(fields, nf);
-  for (size_t i = 0; i < op->frags.n; i++)
-    cl_fragment_free(frags[i]);
-  free(frags);
-  return st;
+  return CLANCE_OK;
 }
+
+static clance_status check_ids(const cl_dataset *read, const uint64_t *ids, size_t n,
+                               const char *opname, clance_error *err) {
+  for (size_t i = 0; i < n; i++)
+    if (!read_fragment(read, ids[i]))
+      return cl_err(err, CLANCE_EINVAL, "%s: fragment %llu is not in version %llu of the dataset",
+                    opname, (unsigned long long)ids[i],
+                    (unsigned long long)read->manifest.pb->version);
+  return CLANCE_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The commit                                                                 */
+/* ------------------------------------------------------------------------ */
 
 typedef struct commit_ctx {
   const char *root;
@@ -275,158 +253,138 @@ typedef struct commit_ctx {
   clance_commit_options opts;
   char uuid[37];
   char txn_name[128];
-  cl_buf txn;
-  clance_fragments frags; /* validated copy (rows filled in) */
-  int validated;
+  cl_dataset *read;       /* the read version, NULL when creating */
+  pb_txn *txn;
+  cl_buf txn_bytes;
   cl_schema schema;       /* the schema of the new version */
   cl_file_version version;
   uint64_t checked_upto;  /* versions whose transactions were already checked */
 } commit_ctx;
 
-static clance_status set_str(char **dst, const char *s, clance_error *err) {
-  free(*dst);
-  *dst = s ? cl_strdup(s, err) : NULL;
-  return (!s || *dst) ? CLANCE_OK : err->code;
-}
-
-/* Recompute feature flags from the manifest's content, as Lance does. */
-static void set_flags(pb_manifest *m) {
-  uint64_t rf = 0, wf = 0;
-  for (size_t i = 0; i < m->n_fragments; i++)
-    if (m->fragments[i]->deletion_file)
-      rf = wf = CL_FLAG_DELETION_FILES;
-  if (m->n_config)
-    wf |= CL_FLAG_TABLE_CONFIG;
-  m->reader_feature_flags = rf;
-  m->has_reader_feature_flags = rf != 0;
-  m->writer_feature_flags = wf;
-  m->has_writer_feature_flags = wf != 0;
-}
-
-static clance_status copy_manifest(const pb_manifest *src, pb_manifest **out, clance_error *err) {
-  cl_buf b = CL_BUF_INIT;
-  CL_TRY(cl_pb_pack(&src->base, &b, err));
-  *out = lance__table__manifest__unpack(NULL, b.len, b.data);
-  cl_buf_free(&b);
-  return *out ? CLANCE_OK : cl_err_nomem(err, "manifest copy");
-}
-
-static clance_status build_manifest(commit_ctx *c, const cl_manifest *prev, uint64_t version,
-                                    pb_manifest **out, clance_error *err) {
-  pb_manifest *m = NULL;
-  clance_status st = CLANCE_OK;
+/* Everything that can be checked once, against the read version. */
+static clance_status validate(commit_ctx *c, clance_error *err) {
   const clance_operation *op = c->op;
-  uint64_t next_id = 0;
-  size_t keep = 0;
-  if (prev) {
-    CL_TRY(copy_manifest(prev->pb, &m, err));
-    if (m->has_max_fragment_id)
-      next_id = (uint64_t)m->max_fragment_id + 1;
-    for (size_t i = 0; i < m->n_fragments; i++)
-      if (m->fragments[i]->id >= next_id)
-        next_id = m->fragments[i]->id + 1;
-    keep = op->kind == CL_OP_APPEND ? m->n_fragments : 0;
-    if (op->kind == CL_OP_OVERWRITE) {
-      /* New schema; the old fragments go (their ids are never reused). */
-      for (size_t i = 0; i < m->n_fragments; i++)
-        cl_fragment_free(m->fragments[i]);
-      m->n_fragments = 0;
-      cl_fields_pb_free(m->fields, m->n_fields);
-      m->fields = NULL;
-      m->n_fields = 0;
-      cl_meta_pb_free(m->schema_metadata, m->n_schema_metadata);
-      m->schema_metadata = NULL;
-      m->n_schema_metadata = 0;
-    }
-  } else {
-    m = cl_calloc(1, sizeof *m, err);
-    if (!m)
-      return err->code;
-    lance__table__manifest__init(m);
+  const char *name = cl_op_name(op->kind);
+  int verify = c->opts.verify_files;
+  if (c->read) {
+    uint64_t wf = c->read->manifest.pb->writer_feature_flags;
+    if (wf & ~(uint64_t)CL_WRITER_FLAGS_SUPPORTED)
+      return cl_err(err, CLANCE_EUNSUPPORTED, "dataset %s uses writer features 0x%llx that clance "
+                    "cannot maintain", c->root,
+                    (unsigned long long)(wf & ~(uint64_t)CL_WRITER_FLAGS_SUPPORTED));
+  } else if (op->kind == CL_OP_APPEND) {
+    /* Read version 0: the conflict check meets the dataset's creation (an
+     * incompatible Overwrite), or the loop finds no dataset to append to. */
+    return CLANCE_OK;
+  } else if (op->kind != CL_OP_OVERWRITE) {
+    return cl_err(err, op->kind == CL_OP_APPEND ? CLANCE_ENOTFOUND : CLANCE_EINVAL,
+                  "cannot %s: %s", op->kind == CL_OP_APPEND ? "append" : name,
+                  c->read_version ? "no such read version"
+                                  : "the read version is 0 (no dataset); commit an Overwrite first");
   }
+  if (op->kind == CL_OP_RESTORE)
+    return CLANCE_OK; /* checked against the restored version in the loop */
+  CL_TRY(cl_op_schema(op, c->read, &c->schema, err));
+  c->version = c->read ? c->read->data_version : CL_FILE_V2_1;
   if (op->kind == CL_OP_OVERWRITE) {
-    CL_CHECK(st, cl_fields_to_pb(&op->schema, &m->fields, &m->n_fields, err));
-    CL_CHECK(st, cl_meta_to_pb(&op->schema.metadata, &m->schema_metadata, &m->n_schema_metadata, err));
+    c->version = CL_FILE_V2_1; /* an empty table */
+    if (op->frags.n && op->frags.v[0]->n_files)
+      CL_TRY(cl_data_file_version(op->frags.v[0]->files[0], &c->version, err));
   }
-  /* Fragments: kept ones plus the new ones with fresh ids. */
-  size_t total = keep + c->frags.n;
-  pb_fragment **fr = realloc(m->fragments, (total ? total : 1) * sizeof *fr);
-  if (!fr) {
-    st = cl_err_nomem(err, "manifest fragments");
-    goto fail;
+  const pb_txn *t = c->txn;
+  switch (op->kind) {
+  case CL_OP_APPEND:
+  case CL_OP_OVERWRITE: {
+    clance_fragments nf = {t->append ? t->append->fragments : t->overwrite->fragments,
+                           t->append ? t->append->n_fragments : t->overwrite->n_fragments, 0};
+    return check_fragments(c->root, &nf, &c->schema, c->version, verify, err);
   }
-  m->fragments = fr;
-  for (size_t i = 0; i < c->frags.n; i++) {
-    pb_fragment *f;
-    CL_CHECK(st, cl_fragment_copy(c->frags.v[i], &f, err));
-    f->id = next_id++;
-    f->has_id = f->id != 0;
-    m->fragments[m->n_fragments++] = f;
-  }
-  if (m->n_fragments) {
-    uint64_t max_id = m->fragments[m->n_fragments - 1]->id;
-    if (max_id > UINT32_MAX) {
-      st = cl_err(err, CLANCE_EUNSUPPORTED, "fragment id %llu exceeds 32 bits",
-                  (unsigned long long)max_id);
-      goto fail;
+  case CL_OP_DELETE: {
+    const Lance__Table__Transaction__Delete *d = t->delete_;
+    CL_TRY(check_ids(c->read, d->deleted_fragment_ids, d->n_deleted_fragment_ids, name, err));
+    for (size_t i = 0; i < d->n_updated_fragments; i++) {
+      if (!d->updated_fragments[i]->deletion_file)
+        return cl_err(err, CLANCE_EINVAL, "Delete: fragment %llu has no deletion file",
+                      (unsigned long long)d->updated_fragments[i]->id);
+      CL_TRY(check_changed(c->root, c->read, d->updated_fragments[i], &c->schema, 1, verify, name, err));
     }
-    if (!m->has_max_fragment_id || max_id > m->max_fragment_id)
-      m->max_fragment_id = (uint32_t)max_id;
-    m->has_max_fragment_id = 1;
+    if (!d->n_updated_fragments && !d->n_deleted_fragment_ids)
+      return cl_err(err, CLANCE_EINVAL, "Delete: no fragment changes (nothing matched?)");
+    return CLANCE_OK;
   }
-  m->version = version;
-  m->has_version = 1;
-  if (!m->timestamp) {
-    m->timestamp = cl_calloc(1, sizeof *m->timestamp, err);
-    if (!m->timestamp) {
-      st = err->code;
-      goto fail;
+  case CL_OP_UPDATE: {
+    const Lance__Table__Transaction__Update *u = t->update;
+    CL_TRY(check_ids(c->read, u->removed_fragment_ids, u->n_removed_fragment_ids, name, err));
+    for (size_t i = 0; i < u->n_updated_fragments; i++)
+      CL_TRY(check_changed(c->root, c->read, u->updated_fragments[i], &c->schema, 0, verify, name, err));
+    clance_fragments nf = {u->new_fragments, u->n_new_fragments, 0};
+    CL_TRY(check_fragments(c->root, &nf, &c->schema, c->version, verify, err));
+    for (size_t i = 0; i < u->n_fields_modified; i++)
+      if (!cl_schema_find_id(&c->schema, (int32_t)u->fields_modified[i]))
+        return cl_err(err, CLANCE_EINVAL, "Update: modified field %u is not in the schema",
+                      u->fields_modified[i]);
+    return CLANCE_OK;
+  }
+  case CL_OP_MERGE: {
+    /* Every fragment: from the read version, the updated ones with new files. */
+    for (size_t i = 0; i < op->frags.n; i++)
+      CL_TRY(check_changed(c->root, c->read, op->frags.v[i], &c->schema, 0, verify, name, err));
+    /* Their new files must carry exactly the ids the schema gave the new columns. */
+    for (size_t i = 0; i < op->frags.n; i++)
+      for (size_t d = 0; d < op->frags.v[i]->n_files; d++) {
+        const pb_data_file *df = op->frags.v[i]->files[d];
+        for (size_t k = 0; k < df->n_fields; k++)
+          if (df->fields[k] >= 0 && !cl_schema_find_id(&c->schema, df->fields[k]))
+            return cl_err(err, CLANCE_ESCHEMA, "Merge: fragment %llu's data file %s stores field "
+                          "%d, which neither the dataset nor the new columns have (columns "
+                          "written against another read version?)",
+                          (unsigned long long)op->frags.v[i]->id, cl_pb_str(df->path),
+                          (int)df->fields[k]);
+      }
+    return CLANCE_OK;
+  }
+  case CL_OP_REWRITE: {
+    const Lance__Table__Transaction__Rewrite *r = t->rewrite;
+    for (size_t g = 0; g < r->n_groups; g++) {
+      uint64_t live = 0, rows = 0;
+      for (size_t k = 0; k < r->groups[g]->n_old_fragments; k++)
+        live += cl_fragment_live_rows(r->groups[g]->old_fragments[k]);
+      clance_fragments nf = {r->groups[g]->new_fragments, r->groups[g]->n_new_fragments, 0};
+      CL_TRY(check_fragments(c->root, &nf, &c->schema, c->version, verify, err));
+      for (size_t k = 0; k < nf.n; k++)
+        rows += nf.v[k]->physical_rows;
+      if (rows != live)
+        return cl_err(err, CLANCE_EINVAL, "Rewrite: group %zu replaces %llu live rows by %llu rows",
+                      g, (unsigned long long)live, (unsigned long long)rows);
     }
-    lance__file__pb_timestamp__init(m->timestamp);
+    if (c->read->manifest.index_block)
+      return cl_err(err, CLANCE_EUNSUPPORTED, "Rewrite: dataset %s has indices, which clance "
+                    "cannot remap to rewritten fragments yet", c->root);
+    return CLANCE_OK;
   }
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  m->timestamp->seconds = ts.tv_sec;
-  m->timestamp->has_seconds = 1;
-  m->timestamp->nanos = (int32_t)ts.tv_nsec;
-  m->timestamp->has_nanos = ts.tv_nsec != 0;
-  if (!m->writer_version) {
-    m->writer_version = cl_calloc(1, sizeof *m->writer_version, err);
-    if (!m->writer_version) {
-      st = err->code;
-      goto fail;
+  case CL_OP_DATA_REPLACEMENT:
+    for (size_t i = 0; i < op->frags.n; i++) {
+      pb_fragment *f = op->frags.v[i];
+      const pb_fragment *old = read_fragment(c->read, f->id);
+      if (!old)
+        return cl_err(err, CLANCE_EINVAL, "DataReplacement: fragment %llu is not in version %llu",
+                      (unsigned long long)f->id, (unsigned long long)c->read->manifest.pb->version);
+      uint64_t rows;
+      CL_TRY(cl_fragment_rows(c->root, old, &rows, err));
+      pb_fragment probe = *f;
+      probe.physical_rows = rows;
+      CL_TRY(check_file(c->root, (size_t)f->id, &probe, f->files[0], &c->schema, c->version, verify, err));
     }
-    lance__table__manifest__writer_version__init(m->writer_version);
+    return CLANCE_OK;
+  default:
+    return CLANCE_OK;
   }
-  CL_CHECK(st, set_str(&m->writer_version->library, "clance", err));
-  CL_CHECK(st, set_str(&m->writer_version->version, CLANCE_VERSION_STRING, err));
-  CL_CHECK(st, set_str(&m->writer_version->prerelease, NULL, err));
-  CL_CHECK(st, set_str(&m->writer_version->build_metadata, NULL, err));
-  if (!m->data_format) {
-    m->data_format = cl_calloc(1, sizeof *m->data_format, err);
-    if (!m->data_format) {
-      st = err->code;
-      goto fail;
-    }
-    lance__table__manifest__data_storage_format__init(m->data_format);
-  }
-  CL_CHECK(st, set_str(&m->data_format->file_format, "lance", err));
-  CL_CHECK(st, set_str(&m->data_format->version, cl_file_version_name(c->version), err));
-  CL_CHECK(st, set_str(&m->transaction_file, c->txn_name, err));
-  CL_CHECK(st, set_str(&m->tag, NULL, err));
-  set_flags(m);
-  *out = m;
-  return CLANCE_OK;
-fail:
-  if (m)
-    protobuf_c_message_free_unpacked(&m->base, NULL);
-  return st;
 }
 
 /* Check the transactions committed since read_version against ours. */
-static clance_status check_conflicts(commit_ctx *c, const cl_version_list *vl, pb_txn *ours,
-                                     clance_error *err) {
+static clance_status check_conflicts(commit_ctx *c, const cl_version_list *vl, clance_error *err) {
   uint64_t from = c->checked_upto > c->read_version ? c->checked_upto : c->read_version;
+  const char *ours_name = cl_op_name(c->op->kind);
   for (size_t i = 0; i < vl->n; i++) {
     uint64_t v = vl->versions[i];
     if (v <= from)
@@ -442,54 +400,27 @@ static clance_status check_conflicts(commit_ctx *c, const cl_version_list *vl, p
     st = cl_txn_of_manifest(&m, c->root, &theirs, err);
     cl_manifest_free(&m);
     CL_TRY(st);
-    const char *ours_name = cl_op_name(cl_txn_kind(ours));
     if (!theirs)
       return cl_err(err, CLANCE_ECONFLICT_RETRYABLE,
                     "commit conflict: version %llu has no transaction record, so this %s prepared "
                     "against version %llu cannot be checked against it; redo it on the latest version",
                     (unsigned long long)v, ours_name, (unsigned long long)c->read_version);
     cl_op_kind tk = cl_txn_kind(theirs);
-    cl_conflict k = cl_txn_conflict(ours, theirs);
+    char why[256];
+    cl_conflict k = cl_txn_conflict(c->txn, theirs, c->opts.overwrite_wins, why, sizeof why);
     protobuf_c_message_free_unpacked(&theirs->base, NULL);
-    if (k == CL_CONFLICT_RETRYABLE)
-      return cl_err(err, CLANCE_ECONFLICT_RETRYABLE,
+    if (k != CL_CONFLICT_NONE)
+      return cl_err(err, k == CL_CONFLICT_RETRYABLE ? CLANCE_ECONFLICT_RETRYABLE
+                                                    : CLANCE_ECONFLICT_INCOMPATIBLE,
                     "commit conflict: this %s was prepared against version %llu, but version %llu "
-                    "(%s) was committed since; redo it against the latest version",
+                    "(%s) was committed since and %s; %s",
                     ours_name, (unsigned long long)c->read_version, (unsigned long long)v,
-                    cl_op_name(tk));
-    if (k == CL_CONFLICT_INCOMPATIBLE)
-      return cl_err(err, CLANCE_ECONFLICT_INCOMPATIBLE,
-                    "commit conflict: version %llu (%s) replaced the table after read version %llu; "
-                    "this %s cannot be applied to it",
-                    (unsigned long long)v, cl_op_name(tk), (unsigned long long)c->read_version,
-                    ours_name);
+                    cl_op_name(tk), why,
+                    k == CL_CONFLICT_RETRYABLE ? "redo it against the latest version"
+                                               : "it cannot be applied any more");
     c->checked_upto = v;
   }
   return CLANCE_OK;
-}
-
-/* Validate the operation against the state it will be committed on. */
-static clance_status validate(commit_ctx *c, const cl_manifest *prev, const cl_dataset *prev_ds,
-                              clance_error *err) {
-  const clance_operation *op = c->op;
-  if (prev) {
-    uint64_t wf = prev->pb->writer_feature_flags;
-    if (wf & ~(uint64_t)CL_WRITER_FLAGS_SUPPORTED)
-      return cl_err(err, CLANCE_EUNSUPPORTED, "dataset %s uses writer features 0x%llx that clance "
-                    "cannot maintain", c->root,
-                    (unsigned long long)(wf & ~(uint64_t)CL_WRITER_FLAGS_SUPPORTED));
-  }
-  if (op->kind == CL_OP_APPEND) {
-    CL_TRY(cl_schema_copy(&prev_ds->schema, &c->schema, err));
-    c->version = prev_ds->data_version;
-  } else {
-    CL_TRY(cl_schema_copy(&op->schema, &c->schema, err));
-    /* The storage version is that of the data files (2.1 for an empty table). */
-    c->version = CL_FILE_V2_1;
-    if (c->frags.n && c->frags.v[0]->n_files)
-      CL_TRY(cl_data_file_version(c->frags.v[0]->files[0], &c->version, err));
-  }
-  return check_fragments(c->root, &c->frags, &c->schema, c->version, c->opts.verify_files, err);
 }
 
 static void backoff(int attempt, double unit_ms) {
@@ -521,17 +452,79 @@ static clance_status write_txn_file(commit_ctx *c, clance_error *err) {
   if (!st && !p)
     st = err->code;
   if (!st)
-    st = cl_put_new(p, c->txn.data, c->txn.len, err);
+    st = cl_put_new(p, c->txn_bytes.data, c->txn_bytes.len, err);
   free(p);
   free(dir);
   return st;
 }
 
+/* One attempt at version latest + 1. */
+static clance_status attempt_commit(commit_ctx *c, const cl_version_list *vl, int *txn_written,
+                                    uint64_t *out_version, clance_error *err) {
+  uint64_t latest = vl->n ? vl->versions[vl->n - 1] : 0;
+  if (c->read_version > latest)
+    return cl_err(err, CLANCE_EINVAL, "read version %llu is newer than the latest version %llu of %s",
+                  (unsigned long long)c->read_version, (unsigned long long)latest, c->root);
+  if (c->op->kind != CL_OP_OVERWRITE && latest == 0)
+    return cl_err(err, CLANCE_ENOTFOUND, "cannot %s: dataset %s does not exist (commit an "
+                  "Overwrite first)", c->op->kind == CL_OP_APPEND ? "append" : "commit", c->root);
+  CL_TRY(check_conflicts(c, vl, err));
+  cl_dataset *prev = NULL, *restored = NULL;
+  cl_apply_out ao = {0};
+  cl_buf bytes = CL_BUF_INIT;
+  char *path = NULL, *vdir = NULL;
+  clance_status st = CLANCE_OK;
+  if (latest)
+    CL_CHECK(st, cl_dataset_open(c->root, latest, &prev, err));
+  if (c->op->kind == CL_OP_RESTORE) {
+    if (c->op->version > latest) {
+      st = cl_err(err, CLANCE_ENOTFOUND, "cannot restore version %llu: the latest version is %llu",
+                  (unsigned long long)c->op->version, (unsigned long long)latest);
+      goto fail;
+    }
+    CL_CHECK(st, cl_dataset_open(c->root, c->op->version, &restored, err));
+  }
+  cl_apply_in in = {
+      .prev = prev ? &prev->manifest : NULL,
+      .restore = restored ? &restored->manifest : NULL,
+      .version = latest + 1,
+      .file_version = c->version,
+      .txn_file = c->txn_name,
+  };
+  CL_CHECK(st, cl_txn_apply(c->txn, &in, &ao, err));
+  if (!*txn_written) {
+    CL_CHECK(st, write_txn_file(c, err));
+    *txn_written = 1;
+  }
+  CL_CHECK(st, cl_manifest_encode(ao.m, ao.index.len ? ao.index.data : NULL, ao.index.len,
+                                  c->txn_bytes.data, c->txn_bytes.len, &bytes, err));
+  cl_naming naming = vl->naming ? vl->naming : (c->opts.v2_manifest_paths ? CL_NAMING_V2 : CL_NAMING_V1);
+  if (!(vdir = cl_path_join(c->root, "_versions", err))) {
+    st = err->code;
+    goto fail;
+  }
+  CL_CHECK(st, cl_mkdirs(vdir, err));
+  if (!(path = cl_version_path(c->root, latest + 1, naming, err))) {
+    st = err->code;
+    goto fail;
+  }
+  st = cl_put_if_absent(path, bytes.data, bytes.len, err);
+  if (st == CLANCE_OK) {
+    cl_versions_write_hint(c->root, latest + 1);
+    *out_version = latest + 1;
+  }
+fail:
+  free(path);
+  free(vdir);
+  cl_buf_free(&bytes);
+  cl_apply_out_free(&ao);
+  cl_dataset_unref(prev);
+  cl_dataset_unref(restored);
+  return st;
+}
+
 static clance_status commit_loop(commit_ctx *c, uint64_t *out_version, clance_error *err) {
   uint32_t attempts = c->opts.max_retries ? c->opts.max_retries : DEFAULT_MAX_RETRIES;
-  pb_txn *ours = lance__table__transaction__unpack(NULL, c->txn.len, c->txn.data);
-  if (!ours)
-    return cl_err(err, CLANCE_EINTERNAL, "cannot decode our own transaction");
   clance_status st = CLANCE_OK;
   int txn_written = 0;
   double unit = 0;
@@ -540,71 +533,7 @@ static clance_status commit_loop(commit_ctx *c, uint64_t *out_version, clance_er
     cl_version_list vl;
     if ((st = cl_versions_list(c->root, &vl, err)))
       break;
-    uint64_t latest = vl.n ? vl.versions[vl.n - 1] : 0;
-    cl_manifest prev;
-    memset(&prev, 0, sizeof prev);
-    cl_dataset *prev_ds = NULL;
-    pb_manifest *m = NULL;
-    cl_buf bytes = CL_BUF_INIT;
-    char *path = NULL;
-    if (c->op->kind == CL_OP_APPEND && latest == 0) {
-      st = cl_err(err, CLANCE_ENOTFOUND, "cannot append: dataset %s does not exist (commit an "
-                  "Overwrite first)", c->root);
-      goto next;
-    }
-    if (c->read_version > latest) {
-      st = cl_err(err, CLANCE_EINVAL, "read version %llu is newer than the latest version %llu of %s",
-                  (unsigned long long)c->read_version, (unsigned long long)latest, c->root);
-      goto next;
-    }
-    if ((st = check_conflicts(c, &vl, ours, err)))
-      goto next;
-    if (latest) {
-      if ((st = cl_dataset_open(c->root, latest, &prev_ds, err)))
-        goto next;
-      prev = prev_ds->manifest;
-    }
-    if (!c->validated) {
-      if ((st = validate(c, latest ? &prev : NULL, prev_ds, err)))
-        goto next;
-      c->validated = 1;
-    }
-    if ((st = build_manifest(c, latest ? &prev : NULL, latest + 1, &m, err)))
-      goto next;
-    if (!txn_written) {
-      if ((st = write_txn_file(c, err)))
-        goto next;
-      txn_written = 1;
-    }
-    /* Indices survive an Append (copied as they are); an Overwrite drops them. */
-    int keep_index = c->op->kind == CL_OP_APPEND && latest && prev.index_block;
-    if ((st = cl_manifest_encode(m, keep_index ? prev.index_block : NULL,
-                                 keep_index ? prev.index_len : 0, c->txn.data, c->txn.len, &bytes,
-                                 err)))
-      goto next;
-    cl_naming naming = vl.naming ? vl.naming : (c->opts.v2_manifest_paths ? CL_NAMING_V2 : CL_NAMING_V1);
-    char *vdir = cl_path_join(c->root, "_versions", err);
-    if (!vdir || (st = cl_mkdirs(vdir, err))) {
-      st = err->code;
-      free(vdir);
-      goto next;
-    }
-    free(vdir);
-    if (!(path = cl_version_path(c->root, latest + 1, naming, err))) {
-      st = err->code;
-      goto next;
-    }
-    st = cl_put_if_absent(path, bytes.data, bytes.len, err);
-    if (st == CLANCE_OK) {
-      cl_versions_write_hint(c->root, latest + 1);
-      *out_version = latest + 1;
-    }
-  next:
-    free(path);
-    cl_buf_free(&bytes);
-    if (m)
-      protobuf_c_message_free_unpacked(&m->base, NULL);
-    cl_dataset_unref(prev_ds);
+    st = attempt_commit(c, &vl, &txn_written, out_version, err);
     cl_version_list_free(&vl);
     if (st != CLANCE_EEXISTS)
       break;
@@ -618,7 +547,6 @@ static clance_status commit_loop(commit_ctx *c, uint64_t *out_version, clance_er
   if (st == CLANCE_ECONTENTION)
     cl_err(err, CLANCE_ECONTENTION, "failed to commit to %s after %u attempts: other committers "
            "kept taking the next version", c->root, attempts);
-  protobuf_c_message_free_unpacked(&ours->base, NULL);
   return st;
 }
 
@@ -639,21 +567,36 @@ clance_status clance_commit(const char *uri, const clance_operation *op, uint64_
   clance_status st;
   CL_CHECK(st, cl_uri_to_path(uri, &root, err));
   c.root = root;
-  CL_CHECK(st, clance_fragments_extend(&c.frags, &op->frags, err));
-  CL_CHECK(st, cl_uuid_v4(c.uuid, err));
-  CL_CHECK(st, build_txn(op, read_version, c.uuid, &c.txn, err));
-  {
-    pb_txn tmp = LANCE__TABLE__TRANSACTION__INIT;
-    tmp.read_version = read_version;
-    tmp.uuid = c.uuid;
-    cl_txn_file_name(&tmp, c.txn_name, sizeof c.txn_name);
+  if (read_version) {
+    st = cl_dataset_open(root, read_version, &c.read, err);
+    if (st == CLANCE_ENOTFOUND) {
+      cl_version_list vl;
+      uint64_t latest = 0;
+      if (cl_versions_list(root, &vl, &(clance_error){0}) == CLANCE_OK) {
+        latest = vl.n ? vl.versions[vl.n - 1] : 0;
+        cl_version_list_free(&vl);
+      }
+      if (latest && read_version > latest)
+        st = cl_err(err, CLANCE_EINVAL, "read version %llu is newer than the latest version %llu "
+                    "of %s", (unsigned long long)read_version, (unsigned long long)latest, root);
+    }
+    if (st)
+      goto fail;
   }
+  CL_CHECK(st, cl_uuid_v4(c.uuid, err));
+  CL_CHECK(st, cl_op_to_txn(op, c.read, read_version, c.uuid, &c.txn, err));
+  /* Validation may fill in row counts the fragment metadata left out. */
+  CL_CHECK(st, validate(&c, err));
+  CL_CHECK(st, cl_pb_pack(&c.txn->base, &c.txn_bytes, err));
+  cl_txn_file_name(c.txn, c.txn_name, sizeof c.txn_name);
   if (op->kind == CL_OP_OVERWRITE)
     CL_CHECK(st, cl_mkdirs(root, err));
   st = commit_loop(&c, out_version, err);
 fail:
-  cl_buf_free(&c.txn);
-  cl_fragments_clear(&c.frags);
+  if (c.txn)
+    protobuf_c_message_free_unpacked(&c.txn->base, NULL);
+  cl_buf_free(&c.txn_bytes);
+  cl_dataset_unref(c.read);
   cl_schema_free(&c.schema);
   free(root);
   return st;

@@ -69,24 +69,3 @@ clance_status cl_txn_of_manifest(const cl_manifest *m, const char *root, pb_txn 
   free(p);
   return st;
 }
-
-cl_conflict cl_txn_conflict(const pb_txn *ours, const pb_txn *theirs) {
-  cl_op_kind o = cl_txn_kind(ours), t = cl_txn_kind(theirs);
-  switch (o) {
-  case CL_OP_APPEND:
-    /* Appends only add fragments: anything but a replacement of the whole
-     * table can be rebased over (Lance's rule). */
-    if (t == CL_OP_OVERWRITE || t == CL_OP_RESTORE)
-      return CL_CONFLICT_INCOMPATIBLE;
-    if (t == CL_OP_UNKNOWN || t == CL_OP_UPDATE_MEM_WAL_STATE)
-      return CL_CONFLICT_RETRYABLE;
-    return CL_CONFLICT_NONE;
-  case CL_OP_OVERWRITE:
-    /* An Overwrite was prepared against a state that no longer is the
-     * latest; replacing a table someone just changed is refused so that no
-     * committed data disappears silently. Redo it on the new version. */
-    return CL_CONFLICT_RETRYABLE;
-  default:
-    return CL_CONFLICT_RETRYABLE;
-  }
-}

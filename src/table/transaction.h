@@ -42,7 +42,10 @@ typedef enum cl_conflict {
   CL_CONFLICT_INCOMPATIBLE    /* can never succeed */
 } cl_conflict;
 
-/* Can `ours` be committed after `theirs` was? */
-cl_conflict cl_txn_conflict(const pb_txn *ours, const pb_txn *theirs);
+/* Can `ours` be committed after `theirs` was (Lance's rules, conflict.c)?
+ * `why` (may be NULL) receives the reason of a conflict. With
+ * `overwrite_wins` 0, an Overwrite is refused (retryable) after any commit. */
+cl_conflict cl_txn_conflict(const pb_txn *ours, const pb_txn *theirs, int overwrite_wins,
+                            char *why, size_t why_size);
 
 #endif
