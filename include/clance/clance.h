@@ -166,6 +166,8 @@ typedef struct clance_fragments clance_fragments;
 CLANCE_API clance_status clance_fragments_new(clance_fragments **out, clance_error *err);
 CLANCE_API void clance_fragments_free(clance_fragments *fragments);
 CLANCE_API size_t clance_fragments_count(const clance_fragments *fragments);
+/** Copy the fragment ids of the list, in order, into ids[0 .. count-1]. */
+CLANCE_API void clance_fragments_ids(const clance_fragments *fragments, uint64_t *ids);
 /** Sum of physical_rows over the list. */
 CLANCE_API uint64_t clance_fragments_num_rows(const clance_fragments *fragments);
 /** Append copies of every fragment of `src` to `dst`. */
@@ -407,6 +409,10 @@ typedef struct clance_scan_options {
    *  'string', true/false), IS [NOT] NULL, AND, OR, NOT and parentheses, with
    *  SQL's NULL semantics. NULL = no filter. */
   const char *filter;
+  /** Scan only these fragments (ids), in this order; NULL/0 = every fragment
+   *  in manifest order. A worker of a distributed job reads its share so. */
+  const uint64_t *fragment_ids;
+  size_t num_fragment_ids;
 } clance_scan_options;
 
 CLANCE_API void clance_scan_options_init(clance_scan_options *options);
@@ -437,6 +443,55 @@ CLANCE_API clance_status clance_dataset_take(const clance_dataset *ds, const uin
 CLANCE_API clance_status clance_dataset_count_rows_where(const clance_dataset *ds,
                                                          const char *filter, uint64_t *out,
                                                          clance_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Changing rows (workers of a distributed Delete or Update, or one process)  */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * Worker side of a distributed Delete. The live rows of fragment
+ * `fragment_id` of `ds`'s version that satisfy `filter`, or (filter NULL) the
+ * physical row offsets `rows`, are added to the fragment's deletion vector,
+ * written as a new file under `_deletions/` (nothing is committed). When any
+ * row was deleted, the fragment's new metadata is appended to `updated`; when
+ * every row is deleted, its deletion_file counts all physical rows and names no
+ * file: clance_operation_delete() turns such entries into removed fragments.
+ * *num_deleted (may be NULL) receives the number of rows newly deleted.
+ */
+CLANCE_API clance_status clance_fragment_delete_rows(const clance_dataset *ds,
+                                                     uint64_t fragment_id, const char *filter,
+                                                     const uint64_t *rows, size_t num_rows,
+                                                     clance_fragments *updated,
+                                                     uint64_t *num_deleted, clance_error *err);
+
+/**
+ * Worker side of a distributed add-columns (Lance's merge_columns): `values`
+ * holds the new columns (its schema names them; they must not exist yet) with
+ * one row per live row of fragment `fragment_id` of `ds`'s version, in scan
+ * order. They are written as a new data file of the fragment (deleted rows get
+ * nulls) and the fragment's new metadata is appended to `updated`; nothing is
+ * committed. The new columns get the field ids a Merge on `ds`'s version gives
+ * them, so every worker given the same columns produces files the coordinator
+ * can commit with clance_operation_merge(). `values` is consumed.
+ */
+CLANCE_API clance_status clance_fragment_add_columns(const clance_dataset *ds,
+                                                     uint64_t fragment_id,
+                                                     struct ArrowArrayStream *values,
+                                                     const clance_write_options *options,
+                                                     clance_fragments *updated,
+                                                     clance_error *err);
+
+/**
+ * Delete every row matching `filter` from the latest version and commit, in
+ * one process (read version = the latest; a concurrent compatible commit is
+ * rebased over, a conflicting one is retried up to options->max_retries
+ * times from the start). *out_version is the new version, or the current one
+ * with *num_deleted 0 when nothing matched (nothing is committed then).
+ */
+CLANCE_API clance_status clance_dataset_delete(const char *uri, const char *filter,
+                                               const clance_commit_options *options,
+                                               uint64_t *out_version, uint64_t *num_deleted,
+                                               clance_error *err);
 
 typedef struct clance_version_info {
   uint64_t version;

@@ -458,6 +458,23 @@ static clance_status write_txn_file(commit_ctx *c, clance_error *err) {
   return st;
 }
 
+/* Data, deletion and transaction files are fsync'ed when written; their
+ * directory entries are made durable here, before the manifest that refers
+ * to them is published, so that a crash never leaves a version pointing at a
+ * file that vanished. */
+static clance_status sync_dirs(const char *root, clance_error *err) {
+  static const char *const dirs[] = {"data", "_deletions", "_transactions"};
+  for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+    char *p = cl_path_join(root, dirs[i], err);
+    if (!p)
+      return err->code;
+    clance_status st = cl_path_exists(p) ? cl_fsync_dir(p, err) : CLANCE_OK;
+    free(p);
+    CL_TRY(st);
+  }
+  return CLANCE_OK;
+}
+
 /* One attempt at version latest + 1. */
 static clance_status attempt_commit(commit_ctx *c, const cl_version_list *vl, int *txn_written,
                                     uint64_t *out_version, clance_error *err) {
@@ -508,6 +525,7 @@ static clance_status attempt_commit(commit_ctx *c, const cl_version_list *vl, in
     st = err->code;
     goto fail;
   }
+  CL_CHECK(st, sync_dirs(c->root, err));
   st = cl_put_if_absent(path, bytes.data, bytes.len, err);
   if (st == CLANCE_OK) {
     cl_versions_write_hint(c->root, latest + 1);

@@ -43,4 +43,12 @@ clance_status cl_expected_file_fields(const cl_schema *s, cl_file_version v, int
 clance_status cl_fragment_rows(const char *root, const pb_fragment *f, uint64_t *rows,
                                clance_error *err);
 
+/* Write the batches of `stream` (not released) as data files of `schema`
+ * (with field ids) in storage version v, split as `o` says (NULL =
+ * defaults); the new fragments (id 0) are appended to `out`. On failure the
+ * files written are removed and `out` is as before. */
+clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_file_version v,
+                               const clance_write_options *o, struct ArrowArrayStream *stream,
+                               clance_fragments *out, clance_error *err);
+
 #endif

@@ -105,10 +105,30 @@ clance_status clance_operation_delete(const clance_fragments *updated, const uin
   op->n_ids = num_deleted;
   if (!st && predicate && !(op->predicate = cl_strdup(predicate, err)))
     st = err->code;
-  for (size_t i = 0; !st && i < op->frags.n; i++)
-    if (!op->frags.v[i]->deletion_file)
+  /* Fragments whose every row is deleted are removed instead. */
+  size_t w = 0;
+  for (size_t i = 0; !st && i < op->frags.n; i++) {
+    pb_fragment *f = op->frags.v[i];
+    if (!f->deletion_file) {
       st = cl_err(err, CLANCE_EINVAL, "Delete: updated fragment %llu has no deletion file",
-                  (unsigned long long)op->frags.v[i]->id);
+                  (unsigned long long)f->id);
+      break;
+    }
+    if (f->physical_rows && f->deletion_file->num_deleted_rows >= f->physical_rows) {
+      uint64_t *ids = realloc(op->ids, (op->n_ids + 1) * sizeof *ids);
+      if (!ids) {
+        st = cl_err_nomem(err, "fragment ids");
+        break;
+      }
+      op->ids = ids;
+      op->ids[op->n_ids++] = f->id;
+      cl_fragment_free(f);
+      continue;
+    }
+    op->frags.v[w++] = f;
+  }
+  if (!st)
+    op->frags.n = w;
   return st ? fail_free(out, st) : CLANCE_OK;
 }
 

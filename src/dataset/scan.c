@@ -18,7 +18,9 @@ typedef struct scan_state {
   cl_schema out_schema;
   cl_arr *out_bld;         /* filtered output columns */
   uint64_t batch_size;
-  size_t next_frag;
+  size_t next_frag;        /* position in `order` */
+  size_t *order;            /* manifest indices of the fragments to scan */
+  size_t n_order;
   int in_frag;
   uint64_t frag_rows, frag_pos;
   uint8_t *keep;
@@ -94,12 +96,11 @@ static clance_status apply_filter(scan_state *s, struct ArrowArray *batch, struc
 }
 
 static clance_status next_batch(scan_state *s, struct ArrowArray *out, clance_error *err) {
-  const pb_manifest *m = s->ds->manifest.pb;
   for (;;) {
     if (!s->in_frag) {
-      if (s->next_frag >= m->n_fragments)
+      if (s->next_frag >= s->n_order)
         return CLANCE_OK; /* end: out stays released */
-      CL_TRY(cl_frag_reader_open(s->r, s->next_frag++, err));
+      CL_TRY(cl_frag_reader_open(s->r, s->order[s->next_frag++], err));
       s->in_frag = 1;
       s->frag_pos = 0;
       s->frag_rows = cl_frag_reader_rows(s->r);
@@ -178,6 +179,7 @@ static void scan_free(scan_state *s) {
   free(s->out_bld);
   free(s->read_names);
   free(s->keep);
+  free(s->order);
   cl_schema_free(&s->out_schema);
   cl_dataset_unref(s->ds);
   free(s);
@@ -219,6 +221,31 @@ static clance_status plan_columns(scan_state *s, const clance_scan_options *o, i
   return CLANCE_OK;
 }
 
+/* Which fragments, in which order. */
+static clance_status plan_fragments(scan_state *s, const clance_scan_options *o, clance_error *err) {
+  const pb_manifest *m = s->ds->manifest.pb;
+  int chosen = o && o->fragment_ids && o->num_fragment_ids;
+  s->n_order = chosen ? o->num_fragment_ids : m->n_fragments;
+  s->order = cl_calloc(s->n_order ? s->n_order : 1, sizeof *s->order, err);
+  if (!s->order)
+    return err->code;
+  for (size_t i = 0; i < s->n_order; i++) {
+    if (!chosen) {
+      s->order[i] = i;
+      continue;
+    }
+    size_t k = 0;
+    while (k < m->n_fragments && m->fragments[k]->id != o->fragment_ids[i])
+      k++;
+    if (k == m->n_fragments)
+      return cl_err(err, CLANCE_ENOTFOUND, "fragment %llu is not in version %llu of %s",
+                    (unsigned long long)o->fragment_ids[i], (unsigned long long)m->version,
+                    s->ds->root);
+    s->order[i] = k;
+  }
+  return CLANCE_OK;
+}
+
 static clance_status scan_open(const clance_dataset *cds, const clance_scan_options *options,
                                int count_only, struct ArrowArrayStream *out, clance_error *err);
 
@@ -244,6 +271,7 @@ static clance_status scan_open(const clance_dataset *cds, const clance_scan_opti
   if (options && options->filter)
     CL_CHECK(st, cl_filter_parse(options->filter, &ds->schema, &s->filter, err));
   CL_CHECK(st, plan_columns(s, options, count_only, err));
+  CL_CHECK(st, plan_fragments(s, options, err));
   CL_CHECK(st, cl_frag_reader_new(ds, s->read_names, s->n_read, &s->r, err));
   const cl_schema *rs = cl_frag_reader_schema(s->r);
   s->out_schema.fields = cl_calloc(s->n_out ? s->n_out : 1, sizeof *s->out_schema.fields, err);

@@ -115,9 +115,9 @@ static clance_status finish_file(write_ctx *w, clance_error *err) {
   return st;
 }
 
-/* Remove the files of fragments already written (the write failed). */
-static void remove_written(write_ctx *w) {
-  for (size_t i = 0; i < w->out->n; i++) {
+/* Remove the files of fragments written since `from` (the write failed). */
+static void remove_written(write_ctx *w, size_t from) {
+  for (size_t i = from; i < w->out->n; i++) {
     clance_error e;
     char *p = cl_path_join(w->data_dir, cl_pb_str(w->out->v[i]->files[0]->path), &e);
     if (p) {
@@ -253,7 +253,7 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
     if (w.cur)
       cl_file_writer_abort(w.cur);
     w.cur = NULL;
-    remove_written(&w);
+    remove_written(&w, 0);
     goto fail;
   }
   *out = w.out;
@@ -266,6 +266,45 @@ fail:
   cl_schema_free(&given);
   cl_schema_free(&w.schema);
   free(w.root);
+  free(w.data_dir);
+  return st;
+}
+
+clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_file_version v,
+                               const clance_write_options *o, struct ArrowArrayStream *stream,
+                               clance_fragments *out, clance_error *err) {
+  clance_write_options defaults;
+  clance_write_options_init(&defaults);
+  if (!o)
+    o = &defaults;
+  write_ctx w;
+  memset(&w, 0, sizeof w);
+  w.max_rows = o->max_rows_per_file ? o->max_rows_per_file : DEFAULT_MAX_ROWS_PER_FILE;
+  w.max_bytes = o->max_bytes_per_file ? o->max_bytes_per_file : DEFAULT_MAX_BYTES_PER_FILE;
+  w.fopts.page_bytes = o->page_bytes;
+  w.fopts.max_rows_per_page = o->max_rows_per_group;
+  w.fopts.version = v;
+  w.out = out;
+  size_t from = out->n;
+  clance_status st;
+  CL_CHECK(st, cl_file_check_writable(schema, err));
+  CL_CHECK(st, cl_schema_copy(schema, &w.schema, err));
+  if (!(w.data_dir = cl_path_join(root, "data", err))) {
+    st = err->code;
+    goto fail;
+  }
+  CL_CHECK(st, cl_mkdirs(w.data_dir, err));
+  st = write_all(&w, stream, err);
+  if (st) {
+    if (w.cur)
+      cl_file_writer_abort(w.cur);
+    remove_written(&w, from);
+    for (size_t i = from; i < out->n; i++)
+      cl_fragment_free(out->v[i]);
+    out->n = from;
+  }
+fail:
+  cl_schema_free(&w.schema);
   free(w.data_dir);
   return st;
 }

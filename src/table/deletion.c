@@ -6,6 +6,7 @@
 
 #include "arrow/array.h"
 #include "arrow/ipc.h"
+#include <roaring/roaring.h>
 #include "io/fs.h"
 
 char *cl_deletion_path(const char *root, const pb_fragment *f, clance_error *err) {
@@ -290,4 +291,120 @@ uint64_t cl_deletions_run_end(const cl_deletions *d, uint64_t row, uint64_t limi
     end = i < d->n ? d->rows[i] : limit;
   }
   return end < limit ? end : limit;
+}
+
+/* ---- writing ---- */
+
+/* Lance keeps a deletion vector as a set up to this many rows (written as
+ * .arrow), as a Roaring bitmap beyond (written as .bin). */
+#define ARROW_DELETION_MAX 5000
+
+clance_status cl_rows_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                            uint32_t **out, size_t *n, clance_error *err) {
+  *out = cl_malloc((na + nb ? na + nb : 1) * sizeof **out, err);
+  *n = 0;
+  if (!*out)
+    return err->code;
+  size_t i = 0, j = 0;
+  while (i < na || j < nb) {
+    uint32_t v = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
+    if (i < na && a[i] == v)
+      i++;
+    if (j < nb && b[j] == v)
+      j++;
+    (*out)[(*n)++] = v;
+  }
+  return CLANCE_OK;
+}
+
+static clance_status arrow_bytes(const uint32_t *rows, size_t n, cl_buf *out, clance_error *err) {
+  cl_schema s;
+  CL_TRY(cl_schema_parse_spec("row_id:uint32!", &s, err));
+  cl_arr a;
+  clance_status st = cl_arr_init(&a, &s.fields[0], err);
+  struct ArrowArray col, batch;
+  memset(&batch, 0, sizeof batch);
+  if (!st)
+    st = cl_buf_append(&a.values, rows, n * sizeof *rows, err);
+  if (!st)
+    st = cl_arr_append_valid(&a, (int64_t)n, err);
+  if (!st)
+    st = cl_arr_export(&a, &col, err);
+  if (!st)
+    st = cl_struct_array_export((int64_t)n, &col, 1, &batch, err);
+  /* Lance compresses the body with zstd; readers take either. */
+  if (!st)
+    st = cl_ipc_write(&s, &batch, 1, 1, CL_IPC_COMPRESSION_ZSTD, out, err);
+  if (batch.release)
+    batch.release(&batch);
+  cl_arr_free(&a);
+  cl_schema_free(&s);
+  return st;
+}
+
+static clance_status bitmap_bytes(const uint32_t *rows, size_t n, cl_buf *out, clance_error *err) {
+  roaring_bitmap_t *bm = roaring_bitmap_of_ptr(n, rows);
+  if (!bm)
+    return cl_err_nomem(err, "deletion bitmap");
+  /* No run containers: every reader of portable bitmaps takes array and
+   * bitset containers (cookie 12346). */
+  size_t len = roaring_bitmap_portable_size_in_bytes(bm);
+  clance_status st = cl_buf_reserve(out, len, err);
+  if (!st) {
+    roaring_bitmap_portable_serialize(bm, (char *)out->data + out->len);
+    out->len += len;
+  }
+  roaring_bitmap_free(bm);
+  return st;
+}
+
+clance_status cl_deletions_write(const char *root, uint64_t frag_id, uint64_t read_version,
+                                 const uint32_t *rows, size_t n,
+                                 Lance__Table__DeletionFile **out, clance_error *err) {
+  *out = NULL;
+  if (n == 0)
+    return cl_err(err, CLANCE_EINTERNAL, "an empty deletion vector is never written");
+  int bitmap = n > ARROW_DELETION_MAX;
+  cl_buf b = CL_BUF_INIT;
+  Lance__Table__DeletionFile *d = NULL;
+  char *dir = NULL, *path = NULL;
+  clance_status st = bitmap ? bitmap_bytes(rows, n, &b, err) : arrow_bytes(rows, n, &b, err);
+  if (st)
+    goto fail;
+  if (!(d = cl_calloc(1, sizeof *d, err))) {
+    st = err->code;
+    goto fail;
+  }
+  lance__table__deletion_file__init(d);
+  d->has_file_type = 1;
+  d->file_type = bitmap ? LANCE__TABLE__DELETION_FILE__DELETION_FILE_TYPE__BITMAP
+                        : LANCE__TABLE__DELETION_FILE__DELETION_FILE_TYPE__ARROW_ARRAY;
+  d->has_read_version = 1;
+  d->read_version = read_version;
+  d->has_num_deleted_rows = 1;
+  d->num_deleted_rows = n;
+  d->has_id = 1;
+  CL_CHECK(st, cl_random_bytes(&d->id, sizeof d->id, err));
+  if (!(dir = cl_path_join(root, "_deletions", err))) {
+    st = err->code;
+    goto fail;
+  }
+  CL_CHECK(st, cl_mkdirs(dir, err));
+  pb_fragment probe = LANCE__TABLE__DATA_FRAGMENT__INIT;
+  probe.id = frag_id;
+  probe.deletion_file = d;
+  if (!(path = cl_deletion_path(root, &probe, err))) {
+    st = err->code;
+    goto fail;
+  }
+  CL_CHECK(st, cl_put_new(path, b.data, b.len, err));
+  *out = d;
+  d = NULL;
+fail:
+  if (d)
+    protobuf_c_message_free_unpacked(&d->base, NULL);
+  free(path);
+  free(dir);
+  cl_buf_free(&b);
+  return st;
 }

@@ -28,6 +28,19 @@ int cl_deletions_contains(const cl_deletions *d, uint64_t row);
  * all share row's deleted/kept state. */
 uint64_t cl_deletions_run_end(const cl_deletions *d, uint64_t row, uint64_t limit);
 
+/* Write the deletion vector `rows` (sorted, unique, n > 0) of fragment
+ * `frag_id` as a new file under root/_deletions/, in the form Lance picks
+ * (an Arrow IPC file of uint32 row_id for up to 5000 rows, else a portable
+ * Roaring bitmap), durably (fsync'ed), and describe it in *out (malloc'ed;
+ * free with protobuf_c_message_free_unpacked). */
+clance_status cl_deletions_write(const char *root, uint64_t frag_id, uint64_t read_version,
+                                 const uint32_t *rows, size_t n,
+                                 Lance__Table__DeletionFile **out, clance_error *err);
+
+/* The union of two sorted unique row lists (malloc'ed). */
+clance_status cl_rows_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                            uint32_t **out, size_t *n, clance_error *err);
+
 /* Parse deletion vector bytes (exposed for fuzzing). `bitmap` selects the
  * .bin form. */
 clance_status cl_deletions_parse(const uint8_t *data, size_t len, int bitmap, const char *what,

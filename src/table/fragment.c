@@ -376,6 +376,11 @@ size_t clance_fragments_count(const clance_fragments *fragments) {
   return fragments ? fragments->n : 0;
 }
 
+void clance_fragments_ids(const clance_fragments *fragments, uint64_t *ids) {
+  for (size_t i = 0; fragments && ids && i < fragments->n; i++)
+    ids[i] = fragments->v[i]->id;
+}
+
 uint64_t clance_fragments_num_rows(const clance_fragments *fragments) {
   uint64_t n = 0;
   for (size_t i = 0; fragments && i < fragments->n; i++)

@@ -562,7 +562,9 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
   }
   case CL_OP_MERGE: {
     const Lance__Table__Transaction__Merge *g = t->merge;
-    CL_CHECK(st, push_new(&l, g->fragments, g->n_fragments, &next_id, err));
+    /* The complete list; ids are kept (fragment 0 is a real fragment here). */
+    for (size_t i = 0; i < g->n_fragments; i++)
+      CL_CHECK(st, list_push_copy(&l, g->fragments[i], err));
     CL_CHECK(st, set_fields(m, g->schema, g->n_schema, err));
     break;
   }

@@ -47,6 +47,15 @@ const char *cli_get(const cli_command *cmd, const cli_args *a, const char *name)
 /* Parse an unsigned integer option; exits with a usage error when malformed. */
 int cli_get_u64(const cli_command *cmd, const cli_args *a, const char *name, uint64_t *out);
 
+/* Parse "1,2,3" into a malloc'ed array (caller frees); exits on a malformed list.
+ * Returns 0 when the option is absent. */
+int cli_get_u64_list(const cli_command *cmd, const cli_args *a, const char *name, uint64_t **out,
+                     size_t *n);
+
+/* Print fragments as JSON on stdout, or write them to `output` (atomically:
+ * a commit job never sees a half-written file). Returns an exit code. */
+int cli_print_fragments(const char *cmd, const clance_fragments *f, const char *output);
+
 /* Print an error from the library and return the matching exit code. */
 int cli_fail(const char *cmd, const clance_error *err);
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...);
@@ -60,5 +69,7 @@ extern const cli_command cli_cmd_info;
 extern const cli_command cli_cmd_versions;
 extern const cli_command cli_cmd_take;
 extern const cli_command cli_cmd_count;
+extern const cli_command cli_cmd_delete;
+extern const cli_command cli_cmd_add_columns;
 
 #endif

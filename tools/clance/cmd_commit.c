@@ -3,12 +3,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dataset/dataset.h"
 #include "io/fs.h"
 
 static const cli_option opts[] = {
-    {"--operation", "overwrite|append", "what to commit (required)"},
+    {"--operation", "OP", "overwrite, append, delete, merge, update-columns or data-replacement (required)"},
     {"--read-version", "N", "version the fragments were prepared against (required; 0 = none)"},
-    {"--schema", "SPEC", "schema of an overwrite, e.g. 'a:int32,b:string' (required for overwrite)"},
+    {"--schema", "SPEC", "overwrite: the table's schema; merge: the added columns (required for both)"},
+    {"--predicate", "TEXT", "delete: the filter the workers used (recorded in the transaction)"},
+    {"--columns", "A,B", "update-columns: the columns the workers rewrote (required)"},
+    {"--overwrite-wins", NULL, "overwrite: replace whatever was committed since --read-version (Lance's rule)"},
     {"--max-retries", "N", "attempts when concurrent commits take the version number (default 20)"},
     {"--no-verify", NULL, "do not open the data files to check them against the schema"},
     {"--v1-manifest-paths", NULL, "name manifests N.manifest when creating a dataset (default: V2 names)"},
@@ -26,6 +30,35 @@ static int slurp(const char *path, cl_buf *out, clance_error *err) {
   return ferror(stdin) ? cl_err(err, CLANCE_EIO, "reading standard input failed") : CLANCE_OK;
 }
 
+/* Field ids of the named top-level columns in the read version. */
+static clance_status field_ids_of(const char *uri, uint64_t version, const char *names,
+                                  uint32_t **out, size_t *n, clance_error *err) {
+  clance_dataset *ds;
+  CL_TRY(clance_dataset_open(uri, version, &ds, err));
+  clance_status st = CLANCE_OK;
+  *out = calloc(strlen(names) + 1, sizeof **out);
+  *n = 0;
+  if (!*out)
+    st = cl_err(err, CLANCE_ENOMEM, "out of memory");
+  char *copy = st ? NULL : strdup(names);
+  for (char *save = NULL, *t = copy ? strtok_r(copy, ",", &save) : NULL; !st && t;
+       t = strtok_r(NULL, ",", &save)) {
+    int idx = cl_schema_index(&ds->schema, t);
+    if (idx < 0)
+      st = cl_err(err, CLANCE_ENOTFOUND, "column \"%s\" is not in version %llu of %s", t,
+                  (unsigned long long)clance_dataset_version(ds), uri);
+    else
+      (*out)[(*n)++] = (uint32_t)ds->schema.fields[idx].id;
+  }
+  free(copy);
+  clance_dataset_close(ds);
+  if (st) {
+    free(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
 static int run(const cli_command *cmd, const cli_args *a) {
   const char *uri = a->pos[0];
   const char *kind = cli_get(cmd, a, "--operation");
@@ -34,12 +67,22 @@ static int run(const cli_command *cmd, const cli_args *a) {
     return cli_usage_error(cmd, "--operation is required");
   if (!cli_get_u64(cmd, a, "--read-version", &read_version))
     return cli_usage_error(cmd, "--read-version is required (0 when creating the dataset)");
-  int overwrite = !strcmp(kind, "overwrite");
-  if (!overwrite && strcmp(kind, "append") != 0)
-    return cli_usage_error(cmd, "--operation must be overwrite or append, not \"%s\"", kind);
+  static const char *const kinds[] = {"overwrite", "append", "delete", "merge", "update-columns",
+                                      "data-replacement"};
+  int k = -1;
+  for (int i = 0; i < (int)(sizeof kinds / sizeof *kinds); i++)
+    if (!strcmp(kind, kinds[i]))
+      k = i;
+  if (k < 0)
+    return cli_usage_error(cmd, "--operation must be overwrite, append, delete, merge, "
+                           "update-columns or data-replacement, not \"%s\"", kind);
+  int overwrite = k == 0;
   const char *spec = cli_get(cmd, a, "--schema");
-  if (overwrite && !spec)
-    return cli_usage_error(cmd, "an overwrite needs --schema");
+  if ((overwrite || k == 3) && !spec)
+    return cli_usage_error(cmd, "%s needs --schema", overwrite ? "an overwrite" : "a merge");
+  const char *columns = cli_get(cmd, a, "--columns");
+  if (k == 4 && !columns)
+    return cli_usage_error(cmd, "update-columns needs --columns");
   if (a->n_pos < 2)
     return cli_usage_error(cmd, "no fragment JSON files given");
 
@@ -68,11 +111,28 @@ static int run(const cli_command *cmd, const cli_args *a) {
     if (st)
       goto fail;
   }
-  if (overwrite) {
-    if (clance_schema_parse(spec, &schema, &err) ||
-        clance_operation_overwrite(&schema, all, &op, &err))
+  if (overwrite || k == 3) {
+    if (clance_schema_parse(spec, &schema, &err))
       goto fail;
-  } else if (clance_operation_append(all, &op, &err)) {
+    if (overwrite ? clance_operation_overwrite(&schema, all, &op, &err)
+                  : clance_operation_merge(&schema, all, &op, &err))
+      goto fail;
+  } else if (k == 1) {
+    if (clance_operation_append(all, &op, &err))
+      goto fail;
+  } else if (k == 2) {
+    if (clance_operation_delete(all, NULL, 0, cli_get(cmd, a, "--predicate"), &op, &err))
+      goto fail;
+  } else if (k == 4) {
+    uint32_t *ids = NULL;
+    size_t n_ids = 0;
+    if (field_ids_of(uri, read_version, columns, &ids, &n_ids, &err))
+      goto fail;
+    clance_status st = clance_operation_update(all, NULL, 0, NULL, ids, n_ids, 1, &op, &err);
+    free(ids);
+    if (st)
+      goto fail;
+  } else if (clance_operation_data_replacement(all, &op, &err)) {
     goto fail;
   }
   clance_commit_options co;
@@ -82,6 +142,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
     co.max_retries = (uint32_t)(retries ? retries : 1);
   co.verify_files = cli_get(cmd, a, "--no-verify") == NULL;
   co.v2_manifest_paths = cli_get(cmd, a, "--v1-manifest-paths") == NULL;
+  co.overwrite_wins = cli_get(cmd, a, "--overwrite-wins") != NULL;
   uint64_t version;
   if (clance_commit(uri, op, read_version, &co, &version, &err))
     goto fail;
@@ -99,11 +160,18 @@ done:
 
 const cli_command cli_cmd_commit = {
     "commit",
-    "URI --operation overwrite|append --read-version N [--schema SPEC] FRAGS.json...",
+    "URI --operation OP --read-version N [--schema SPEC] FRAGS.json...",
     "Commit the fragments of one or more JSON files as the next version of URI.",
     "Each FRAGS.json holds FragmentMetadata as printed by write-fragments (or by pylance's\n"
     "FragmentMetadata.to_json()), an object or an array. The union of all fragments is\n"
-    "committed as one transaction and the new version is printed. Concurrent Appends are\n"
-    "rebased automatically; a commit that conflicts with one made since --read-version is\n"
-    "refused without changing the dataset (exit 3 or 4). Use '-' to read JSON from stdin.",
+    "committed as one transaction and the new version is printed:\n"
+    "  overwrite, append    new fragments from write-fragments;\n"
+    "  delete               fragments from 'delete --no-commit' workers;\n"
+    "  merge                fragments from 'add-columns --no-commit' workers, --schema = the\n"
+    "                       added columns;\n"
+    "  update-columns       fragments whose --columns were rewritten (Update, REWRITE_COLUMNS);\n"
+    "  data-replacement     one data file per fragment replacing the file with the same fields.\n"
+    "Compatible concurrent commits are rebased over automatically (Lance's rules); a commit\n"
+    "that conflicts with one made since --read-version is refused without changing the\n"
+    "dataset (exit 3 or 4). Use '-' to read JSON from stdin.",
     opts, 1, -1, run};

@@ -62,27 +62,16 @@ static int run(const cli_command *cmd, const cli_args *a) {
   struct ArrowSchema as;
   struct ArrowArrayStream stream;
   clance_fragments *frags = NULL;
-  char *json = NULL;
   int rc = EXIT_OK;
   if (cl_schema_to_arrow(&schema, &as, &err)) {
     cl_schema_free(&schema);
     return cli_fail(cmd->name, &err);
   }
   if (cl_text_reader_open(input, format, &schema, batch_rows, &stream, &err) ||
-      clance_write_fragments(uri, &as, &stream, &o, &frags, &err) ||
-      clance_fragments_to_json(frags, &json, &err)) {
+      clance_write_fragments(uri, &as, &stream, &o, &frags, &err))
     rc = cli_fail(cmd->name, &err);
-  } else if (output) {
-    /* Atomic: a commit job never sees a half-written file. */
-    size_t n = strlen(json);
-    json[n] = '\n';
-    if (cl_put_replace(output, json, n + 1, 1, &err))
-      rc = cli_fail(cmd->name, &err);
-    json[n] = '\0';
-  } else {
-    printf("%s\n", json);
-  }
-  clance_free(json);
+  else
+    rc = cli_print_fragments(cmd->name, frags, output);
   clance_fragments_free(frags);
   as.release(&as);
   cl_schema_free(&schema);

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "io/fs.h"
 
 static const cli_command *const commands[] = {
     &cli_cmd_write_fragments, &cli_cmd_commit, &cli_cmd_scan,     &cli_cmd_take,
-    &cli_cmd_count,           &cli_cmd_info,   &cli_cmd_versions,
+    &cli_cmd_count,           &cli_cmd_info,   &cli_cmd_versions, &cli_cmd_delete,
+    &cli_cmd_add_columns,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -35,6 +37,58 @@ int cli_get_u64(const cli_command *cmd, const cli_args *a, const char *name, uin
   }
   *out = x;
   return 1;
+}
+
+int cli_get_u64_list(const cli_command *cmd, const cli_args *a, const char *name, uint64_t **out,
+                     size_t *n) {
+  const char *v = cli_get(cmd, a, name);
+  *out = NULL;
+  *n = 0;
+  if (!v)
+    return 0;
+  *out = calloc(strlen(v) / 2 + 2, sizeof **out);
+  if (!*out) {
+    fprintf(stderr, "clance %s: out of memory\n", cmd->name);
+    exit(EXIT_ERROR);
+  }
+  const char *p = v;
+  for (;;) {
+    char *end;
+    if (*p < '0' || *p > '9') {
+      cli_usage_error(cmd, "%s needs a comma-separated list of non-negative integers, got \"%s\"",
+                      name, v);
+      exit(EXIT_USAGE);
+    }
+    (*out)[(*n)++] = strtoull(p, &end, 10);
+    if (!*end)
+      break;
+    if (*end != ',') {
+      cli_usage_error(cmd, "%s needs a comma-separated list of non-negative integers, got \"%s\"",
+                      name, v);
+      exit(EXIT_USAGE);
+    }
+    p = end + 1;
+  }
+  return 1;
+}
+
+int cli_print_fragments(const char *cmd, const clance_fragments *f, const char *output) {
+  clance_error err;
+  char *json = NULL;
+  if (clance_fragments_to_json(f, &json, &err))
+    return cli_fail(cmd, &err);
+  int rc = EXIT_OK;
+  if (output) {
+    size_t n = strlen(json);
+    json[n] = '\n';
+    if (cl_put_replace(output, json, n + 1, 1, &err))
+      rc = cli_fail(cmd, &err);
+    json[n] = '\0';
+  } else {
+    printf("%s\n", json);
+  }
+  clance_free(json);
+  return rc;
 }
 
 int cli_fail(const char *cmd, const clance_error *err) {
