@@ -493,6 +493,20 @@ CLANCE_API clance_status clance_dataset_delete(const char *uri, const char *filt
                                                uint64_t *out_version, uint64_t *num_deleted,
                                                clance_error *err);
 
+/**
+ * Update rows in one process (Lance's Update, REWRITE_ROWS): every row of the
+ * latest version matching `where` (NULL = every row) gets the values of `set`,
+ * "col = literal[, col = literal...]" (numbers, 'strings', true/false, NULL).
+ * The old rows are deleted through deletion vectors and the new ones written
+ * as new fragments; one Update transaction commits both, redone on conflicts
+ * up to options->max_retries times. *num_updated (may be NULL) = rows changed.
+ */
+CLANCE_API clance_status clance_dataset_update(const char *uri, const char *set,
+                                               const char *where,
+                                               const clance_commit_options *options,
+                                               uint64_t *out_version, uint64_t *num_updated,
+                                               clance_error *err);
+
 typedef struct clance_version_info {
   uint64_t version;
   /** Commit time, nanoseconds since the Unix epoch (0 if unknown). */

@@ -71,5 +71,9 @@ extern const cli_command cli_cmd_take;
 extern const cli_command cli_cmd_count;
 extern const cli_command cli_cmd_delete;
 extern const cli_command cli_cmd_add_columns;
+extern const cli_command cli_cmd_update;
+extern const cli_command cli_cmd_drop_columns;
+extern const cli_command cli_cmd_alter_column;
+extern const cli_command cli_cmd_restore;
 
 #endif
