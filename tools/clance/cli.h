@@ -75,5 +75,6 @@ extern const cli_command cli_cmd_update;
 extern const cli_command cli_cmd_drop_columns;
 extern const cli_command cli_cmd_alter_column;
 extern const cli_command cli_cmd_restore;
+extern const cli_command cli_cmd_config;
 
 #endif

@@ -10,7 +10,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_write_fragments, &cli_cmd_commit, &cli_cmd_scan,     &cli_cmd_take,
     &cli_cmd_count,           &cli_cmd_info,   &cli_cmd_versions, &cli_cmd_delete,
     &cli_cmd_add_columns,     &cli_cmd_update, &cli_cmd_drop_columns, &cli_cmd_alter_column,
-    &cli_cmd_restore,
+    &cli_cmd_restore,         &cli_cmd_config,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
