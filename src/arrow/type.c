@@ -324,6 +324,22 @@ int cl_type_is_large(cl_type_id t) {
 
 int cl_type_is_integer(cl_type_id t) { return t >= CL_TYPE_INT8 && t <= CL_TYPE_UINT64; }
 
+int cl_field_is_packed(const cl_field *f) {
+  if (f->type != CL_TYPE_STRUCT || f->n_children == 0)
+    return 0;
+  for (size_t i = 0; i < f->metadata.n; i++) {
+    const cl_kv *kv = &f->metadata.items[i];
+    if (strcmp(kv->key, "packed") != 0 && strcmp(kv->key, "lance-encoding:packed") != 0)
+      continue;
+    int yes = kv->value_len == 4;
+    for (size_t k = 0; yes && k < 4; k++)
+      yes = (kv->value[k] | 0x20) == (uint8_t)"true"[k];
+    if (yes)
+      return 1;
+  }
+  return 0;
+}
+
 uint32_t cl_type_bits(const cl_field *f) {
   switch (f->type) {
   case CL_TYPE_BOOL: return 1;

@@ -121,6 +121,12 @@ int cl_schema_index(const cl_schema *s, const char *name);
  * compared). On mismatch writes a description into why (may be NULL). */
 int cl_field_same_type(const cl_field *a, const cl_field *b, char *why, size_t why_size);
 
+/* Is f a struct that Lance stores as one packed column ("packed struct"):
+ * a struct with children whose metadata has "packed" or
+ * "lance-encoding:packed" set to "true" (any case)? Such a struct is a leaf
+ * for the file layout: the struct's own field id has the column. */
+int cl_field_is_packed(const cl_field *f);
+
 /* Bits per value of a fixed-width type (bool 1, FSL dim*item, FSB 8*width);
  * 0 for variable-width and nested types. */
 uint32_t cl_type_bits(const cl_field *f);

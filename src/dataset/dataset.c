@@ -58,7 +58,9 @@ static clance_status push_id(int32_t **ids, size_t *n, size_t *cap, int32_t id, 
 
 static clance_status collect(const cl_field *f, cl_file_version v, int32_t **ids, size_t *n,
                              size_t *cap, clance_error *err) {
-  int nested = f->type == CL_TYPE_STRUCT || f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
+  /* A packed struct is one column in every version, listed under its own id. */
+  int nested = (f->type == CL_TYPE_STRUCT && !cl_field_is_packed(f)) || f->type == CL_TYPE_LIST ||
+               f->type == CL_TYPE_LARGE_LIST;
   if (!nested || v == CL_FILE_V2_0)
     CL_TRY(push_id(ids, n, cap, f->id, err));
   if (nested)

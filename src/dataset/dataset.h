@@ -34,7 +34,8 @@ char *cl_dataset_data_path(const char *root, const pb_data_file *df, clance_erro
 clance_status cl_data_file_version(const pb_data_file *df, cl_file_version *out, clance_error *err);
 
 /* Field ids a complete data file of this version lists for the schema:
- * 2.0 lists every field node, 2.1+ only leaves. Caller frees *ids. */
+ * 2.0 lists every field node, 2.1+ only leaves; a packed struct is listed
+ * alone (not its children) in both. Caller frees *ids. */
 clance_status cl_expected_file_fields(const cl_schema *s, cl_file_version v, int32_t **ids,
                                       size_t *n, clance_error *err);
 

@@ -183,8 +183,14 @@ struct cl_frag_reader {
   cl_deletions *deleted;
 };
 
+/* A struct whose children are separate columns (2.1+ leaves, 2.0 nodes);
+ * a packed struct is one column, read like a leaf. */
+static int split_struct(const cl_field *f) {
+  return f->type == CL_TYPE_STRUCT && !cl_field_is_packed(f);
+}
+
 static size_t count_leaves(const cl_field *f) {
-  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
+  int is_struct = split_struct(f) && f->n_children > 0;
   int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
   if (!is_struct && !is_list)
     return 1;
@@ -201,7 +207,7 @@ static clance_status add_leaves(out_col *oc, const cl_field *f, int *path, int d
   if (depth >= MAX_DEPTH)
     return cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\" nests deeper than %d levels",
                   oc->field->name, MAX_DEPTH);
-  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
+  int is_struct = split_struct(f) && f->n_children > 0;
   int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
   if (is_struct || is_list) {
     for (size_t i = 0; i < f->n_children; i++) {
@@ -228,7 +234,7 @@ static clance_status build_node20(node20 *n, const cl_field *f, int depth, clanc
   n->cur.field = f;
   if (depth >= MAX_DEPTH)
     return cl_err(err, CLANCE_EUNSUPPORTED, "field \"%s\" nests too deeply", f->name);
-  int nested = f->type == CL_TYPE_STRUCT || f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
+  int nested = split_struct(f) || f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
   if (!nested)
     return CLANCE_OK;
   if (f->type != CL_TYPE_STRUCT) {
@@ -291,7 +297,7 @@ static clance_status list_lengths(node20 *n, uint64_t rows, cl_arr *lens, clance
 
 /* Does the fragment hold any data for this node? */
 static int node20_present(const node20 *n) {
-  if (n->f->type != CL_TYPE_STRUCT)
+  if (!split_struct(n->f))
     return !n->cur.missing;
   for (size_t i = 0; i < n->n_kids; i++)
     if (node20_present(&n->kids[i]))
@@ -301,7 +307,7 @@ static int node20_present(const node20 *n) {
 
 static clance_status take20(node20 *n, uint64_t rows, cl_arr *dst, clance_error *err) {
   const cl_field *f = n->f;
-  if (f->type == CL_TYPE_STRUCT) {
+  if (split_struct(f)) {
     /* 2.0 struct headers hold no data: structs are never null in 2.0, except
      * when a fragment predates the column altogether. */
     for (size_t i = 0; i < n->n_kids; i++)
@@ -334,7 +340,7 @@ static clance_status take20(node20 *n, uint64_t rows, cl_arr *dst, clance_error 
 
 static clance_status skip20(node20 *n, uint64_t rows, clance_error *err) {
   const cl_field *f = n->f;
-  if (f->type == CL_TYPE_STRUCT) {
+  if (split_struct(f)) {
     for (size_t i = 0; i < n->n_kids; i++)
       CL_TRY(skip20(&n->kids[i], rows, err));
     return CLANCE_OK;
@@ -414,7 +420,8 @@ static clance_status locate(cl_frag_reader *s, const pb_fragment *f, const cl_fi
       /* A dictionary column is read as its values (`want`, see setup_col). */
       const cl_field *ft = ff && ff->type == CL_TYPE_DICTIONARY && want->type != CL_TYPE_DICTIONARY &&
                                    ff->n_children == 1 ? &ff->children[0] : ff;
-      if (!ff || strcmp(ff->name, want->name) != 0 || !cl_field_same_type(ft, want, why, sizeof why))
+      /* Fields are matched by id: a renamed column keeps its old name in files. */
+      if (!ff || !cl_field_same_type(ft, want, why, sizeof why))
         return cl_err(err, CLANCE_ECORRUPT, "data file %s: field %d (\"%s\") does not match the "
                       "dataset schema (%s)", c->file->c.file.path, (int)want->id, want->name,
                       ff ? why : "missing from the file");
@@ -425,7 +432,7 @@ static clance_status locate(cl_frag_reader *s, const pb_fragment *f, const cl_fi
 }
 
 static clance_status locate20(cl_frag_reader *s, const pb_fragment *f, node20 *n, clance_error *err) {
-  if (n->f->type != CL_TYPE_STRUCT)
+  if (!split_struct(n->f))
     CL_TRY(locate(s, f, n->f, &n->cur, err));
   else
     n->cur.missing = 1; /* header columns carry nothing we need */
@@ -474,7 +481,7 @@ static clance_status take_col(cl_frag_reader *s, out_col *oc, uint64_t n, int sk
  * the first one that holds data provides the node's validity/offsets. */
 static clance_status merge(const cl_field *f, leaf_col **leaves, cl_arr **parts, size_t k, int level,
                            struct ArrowArray *out, clance_error *err) {
-  int is_struct = f->type == CL_TYPE_STRUCT && f->n_children > 0;
+  int is_struct = split_struct(f) && f->n_children > 0;
   int is_list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST;
   if (!is_struct && !is_list)
     return cl_arr_export(parts[0], out, err);

@@ -47,6 +47,11 @@ void cl_dec_state_free(cl_dec_state *s) {
   if (s->fsst)
     cl_fsst_table_free(s->fsst);
   s->fsst = NULL;
+  for (size_t i = 0; i < s->n_fields; i++)
+    cl_dec_state_free(&s->fields[i]);
+  free(s->fields);
+  s->fields = NULL;
+  s->n_fields = 0;
 }
 
 /* ---- sinks ---- */
@@ -85,6 +90,174 @@ static clance_status sink_var(cl_sink *s, const uint8_t *src, size_t len, clance
 }
 
 static int sink_is_var(const cl_sink *s) { return cl_type_is_binary_like(s->field->type); }
+
+/* ---- packed structs ---- */
+
+/* Bytes per value of a packed struct child: a fixed-width type of whole
+ * bytes, or a fixed-size list of them (flattened); 0 when it cannot be
+ * packed. */
+static uint64_t packed_child_bytes(const cl_field *c) {
+  uint64_t mult = 1;
+  while (c->type == CL_TYPE_FIXED_SIZE_LIST) {
+    if (c->n_children != 1 || c->size <= 0 || mult > ((uint64_t)1 << 31) / (uint64_t)c->size)
+      return 0;
+    mult *= (uint64_t)c->size;
+    c = &c->children[0];
+  }
+  uint32_t bits = cl_type_bits(c);
+  if (bits == 0 || bits % 8)
+    return 0;
+  return mult * (bits / 8);
+}
+
+clance_status cl_packed_layout(const cl_field *f, uint64_t *widths, uint64_t *row_bytes,
+                               const char *what, clance_error *err) {
+  if (f->type != CL_TYPE_STRUCT || f->n_children == 0)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: packed struct encoding for a %s column", what,
+                  cl_type_name(f->type));
+  uint64_t total = 0;
+  for (size_t k = 0; k < f->n_children; k++) {
+    const cl_field *c = &f->children[k];
+    uint64_t w = packed_child_bytes(c);
+    if (w == 0) {
+      const cl_field *leaf = c;
+      while (leaf->type == CL_TYPE_FIXED_SIZE_LIST && leaf->n_children == 1)
+        leaf = &leaf->children[0];
+      if (leaf->type == CL_TYPE_BOOL)
+        return cl_err(err, CLANCE_EUNSUPPORTED, "%s: packed struct \"%s\" has a bool child \"%s\": "
+                      "Lance keeps no bits of bool children in packed structs (it cannot read them "
+                      "back itself)", what, f->name, c->name);
+      return cl_err(err, CLANCE_EUNSUPPORTED, "%s: packed struct \"%s\" has a child \"%s\" of type "
+                    "%s; clance reads packed structs of fixed-width children only", what, f->name,
+                    c->name, cl_type_name(c->type));
+    }
+    widths[k] = w;
+    total += w;
+  }
+  *row_bytes = total;
+  return CLANCE_OK;
+}
+
+clance_status cl_packed_append_rows(cl_arr *a, const uint8_t *rows, uint64_t row_bytes,
+                                    const uint64_t *widths, uint64_t n, clance_error *err) {
+  uint64_t off = 0;
+  for (size_t k = 0; k < a->n_children; k++) {
+    /* The bytes of a (nested) fixed-size list child are its items'. */
+    cl_arr *leaf = &a->children[k];
+    while (leaf->field->type == CL_TYPE_FIXED_SIZE_LIST)
+      leaf = &leaf->children[0];
+    size_t w = (size_t)widths[k];
+    CL_TRY(cl_buf_reserve(&leaf->values, (size_t)n * w, err));
+    uint8_t *dst = leaf->values.data + leaf->values.len;
+    for (uint64_t i = 0; i < n; i++)
+      memcpy(dst + i * w, rows + i * row_bytes + off, w);
+    leaf->values.len += (size_t)n * w;
+    /* Every level of the child gets its (valid) elements. */
+    cl_arr *x = &a->children[k];
+    uint64_t cnt = n;
+    for (;;) {
+      CL_TRY(cl_arr_append_valid(x, (int64_t)cnt, err));
+      if (x->field->type != CL_TYPE_FIXED_SIZE_LIST)
+        break;
+      cnt *= (uint64_t)x->field->size;
+      x = &x->children[0];
+    }
+    off += w;
+  }
+  return CLANCE_OK;
+}
+
+clance_status cl_packed_mb_rows(const pb21_enc *e, const cl_chunk_bufs *bufs, uint64_t n,
+                                uint64_t first, uint64_t count, cl_arr *a, const char *what,
+                                clance_error *err) {
+  const Lance__Encodings21__PackedStruct *ps = e->packed_struct;
+  const cl_field *f = a->field;
+  if (f->type != CL_TYPE_STRUCT)
+    return corrupt(what, "packed struct values for a column that is not a struct", err);
+  if (ps->n_bits_per_value != f->n_children)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: packed struct of %zu children for struct \"%s\" of %zu",
+                  what, ps->n_bits_per_value, f->name, f->n_children);
+  if (!ps->values || ps->values->compression_case != LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT)
+    return unsupported(ps->values, "packed struct rows (PackedStruct)", what, err);
+  if (bufs->n < 1 || first > n || count > n - first)
+    return cl_err(err, CLANCE_EINTERNAL, "%s: packed struct rows out of range", what);
+  uint64_t stack[32], *widths = f->n_children <= 32 ? stack : cl_malloc(f->n_children * sizeof *widths, err);
+  if (!widths)
+    return err->code;
+  uint64_t row_bytes = 0;
+  clance_status st = cl_packed_layout(f, widths, &row_bytes, what, err);
+  for (size_t k = 0; !st && k < f->n_children; k++)
+    if (ps->bits_per_value[k] != widths[k] * 8)
+      st = cl_err(err, CLANCE_ECORRUPT, "%s: packed struct child \"%s\" stored in %llu bits, its "
+                  "type %s has %llu", what, f->children[k].name,
+                  (unsigned long long)ps->bits_per_value[k], cl_type_name(f->children[k].type),
+                  (unsigned long long)(widths[k] * 8));
+  if (!st && ps->values->flat->bits_per_value != row_bytes * 8)
+    st = cl_err(err, CLANCE_ECORRUPT, "%s: packed struct rows of %llu bits, its children add up "
+                "to %llu", what, (unsigned long long)ps->values->flat->bits_per_value,
+                (unsigned long long)(row_bytes * 8));
+  if (!st && (row_bytes == 0 || n > bufs->len[0] / row_bytes))
+    st = corrupt(what, "mini-block chunk holds fewer bytes than its packed rows need", err);
+  if (!st)
+    st = cl_packed_append_rows(a, bufs->data[0] + first * row_bytes, row_bytes, widths, count, err);
+  if (widths != stack)
+    free(widths);
+  return st;
+}
+
+/* Per-value VariablePackedStruct: one row, each field's stored value in
+ * turn (fixed ones in their width, variable ones after a length). */
+static clance_status decode_var_packed_row(const pb21_enc *e, const uint8_t *buf, size_t len,
+                                           cl_sink *s, cl_dec_state *st, const char *what,
+                                           clance_error *err) {
+  const Lance__Encodings21__VariablePackedStruct *vp = e->variable_packed_struct;
+  const cl_field *f = s->field;
+  if (f->type != CL_TYPE_STRUCT)
+    return corrupt(what, "packed struct value for a column that is not a struct", err);
+  if (vp->n_fields != f->n_children)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: packed struct of %zu fields for struct \"%s\" of %zu",
+                  what, vp->n_fields, f->name, f->n_children);
+  if (st->n_fields != vp->n_fields) {
+    /* Each field keeps its own state (an FSST table of its own). */
+    cl_dec_state_free(st);
+    if (!(st->fields = cl_calloc(vp->n_fields ? vp->n_fields : 1, sizeof *st->fields, err)))
+      return err->code;
+    st->n_fields = vp->n_fields;
+  }
+  size_t pos = 0;
+  for (size_t k = 0; k < vp->n_fields; k++) {
+    const Lance__Encodings21__VariablePackedStruct__FieldEncoding *fe = vp->fields[k];
+    cl_sink cs = {&s->arr->children[k], &f->children[k]};
+    uint64_t vlen;
+    if (!fe->value)
+      return corrupt(what, "packed struct field without an encoding", err);
+    if (fe->layout_case == LANCE__ENCODINGS21__VARIABLE_PACKED_STRUCT__FIELD_ENCODING__LAYOUT_BITS_PER_VALUE) {
+      if (fe->bits_per_value == 0 || fe->bits_per_value % 8)
+        return cl_err(err, CLANCE_EUNSUPPORTED, "%s: packed struct field \"%s\" of %llu bits (not "
+                      "whole bytes)", what, cs.field->name, (unsigned long long)fe->bits_per_value);
+      vlen = fe->bits_per_value / 8;
+    } else if (fe->layout_case == LANCE__ENCODINGS21__VARIABLE_PACKED_STRUCT__FIELD_ENCODING__LAYOUT_BITS_PER_LENGTH) {
+      unsigned lb = (unsigned)fe->bits_per_length / 8;
+      if (fe->bits_per_length != 32 && fe->bits_per_length != 64)
+        return cl_err(err, CLANCE_ECORRUPT, "%s: packed struct field \"%s\" with %llu-bit lengths",
+                      what, cs.field->name, (unsigned long long)fe->bits_per_length);
+      if (len - pos < lb)
+        return corrupt(what, "packed struct value ends inside a length", err);
+      vlen = lb == 4 ? cl_le32(buf + pos) : cl_le64(buf + pos);
+      pos += lb;
+    } else {
+      return corrupt(what, "packed struct field without a width", err);
+    }
+    if (vlen > len - pos)
+      return corrupt(what, "packed struct field overruns its value", err);
+    CL_TRY(cl_decode_pervalue(fe->value, buf + pos, (size_t)vlen, &cs, &st->fields[k], what, err));
+    pos += (size_t)vlen;
+  }
+  if (pos != len)
+    return corrupt(what, "packed struct value longer than its fields", err);
+  s->arr->length++;
+  return CLANCE_OK;
+}
 
 /* ---- Variable (mini-block form): (n+1) offsets relative to the buffer ---- */
 
@@ -303,6 +476,12 @@ clance_status cl_decode_miniblock_values(const pb21_enc *e, const cl_chunk_bufs 
     s->arr->length += (int64_t)n;
     return CLANCE_OK;
   }
+  case LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_PACKED_STRUCT:
+    if (s->field->type != CL_TYPE_STRUCT || s->arr->field != s->field)
+      return corrupt(what, "packed struct values for a column that is not a struct", err);
+    CL_TRY(cl_packed_mb_rows(e, bufs, n, 0, n, s->arr, what, err));
+    s->arr->length += (int64_t)n;
+    return CLANCE_OK;
   default: return unsupported(e, "mini-block values", what, err);
   }
 }
@@ -586,6 +765,8 @@ clance_status cl_decode_pervalue(const pb21_enc *e, const uint8_t *buf, size_t l
       return unsupported(e, "constant full-zip values of this type", what, err);
     return sink_fixed(s, zero, 1, bits, 0, what, err);
   }
+  case LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE_PACKED_STRUCT:
+    return decode_var_packed_row(e, buf, len, s, st, what, err);
   default: return unsupported(e, "full-zip values", what, err);
   }
 }

@@ -67,6 +67,9 @@ typedef struct cl_chunk_bufs {
 /* State kept across the chunks of one page (e.g. a parsed FSST table). */
 typedef struct cl_dec_state {
   void *fsst; /* cl_fsst_table* */
+  /* Packed struct fields: one state per field (each has its own tables). */
+  struct cl_dec_state *fields;
+  size_t n_fields;
 } cl_dec_state;
 void cl_dec_state_free(cl_dec_state *s);
 
@@ -91,5 +94,26 @@ clance_status cl_decode_pervalue(const pb21_enc *e, const uint8_t *buf, size_t l
 /* Bits per stored value of a fixed-width per-value encoding (full-zip). */
 clance_status cl_pervalue_bits(const pb21_enc *e, uint64_t *bits, const char *what,
                                clance_error *err);
+
+/* ---- packed structs (compressive.c; 2.0 too) ---- */
+
+/* Byte width of each child of packed struct f (widths: f->n_children
+ * entries; fixed-size lists flattened) and of a row. EUNSUPPORTED naming
+ * the child when one cannot be packed (bool, variable width, nested). */
+clance_status cl_packed_layout(const cl_field *f, uint64_t *widths, uint64_t *row_bytes,
+                               const char *what, clance_error *err);
+
+/* Append n rows (row-major, row_bytes each, the children's values back to
+ * back) to the children of struct builder a, all valid. a's own length and
+ * validity are left to the caller. */
+clance_status cl_packed_append_rows(cl_arr *a, const uint8_t *rows, uint64_t row_bytes,
+                                    const uint64_t *widths, uint64_t n, clance_error *err);
+
+/* Mini-block PackedStruct (2.1+): append rows [first, first+count) of a
+ * chunk of n rows to the children of struct builder a (length and validity
+ * of a left to the caller), after checking the encoding against a's type. */
+clance_status cl_packed_mb_rows(const pb21_enc *e, const cl_chunk_bufs *bufs, uint64_t n,
+                                uint64_t first, uint64_t count, cl_arr *a, const char *what,
+                                clance_error *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* File format 2.0 page decoder for leaf columns: walks the ArrayEncoding
- * tree (Nullable, Flat, FixedSizeList, Binary, Dictionary, Fsst,
+ * tree (Nullable, Flat, FixedSizeList, Binary, Dictionary, Fsst, PackedStruct,
  * FixedSizeBinary, Bitpacked) and produces the page's rows. */
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +261,68 @@ done:
   return st;
 }
 
+/* Bits per value that a packed struct child's own encoding describes
+ * (Flat, or a fixed-size list of Flat, under Nullable without nulls); 0 for
+ * anything else. */
+static uint64_t packed_child_bits(const pb20_enc *e, int depth) {
+  while (e && depth++ < MAX_DEPTH &&
+         e->array_encoding_case == LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_NULLABLE &&
+         e->nullable->nullability_case == LANCE__ENCODINGS__NULLABLE__NULLABILITY_NO_NULLS)
+    e = e->nullable->no_nulls->values;
+  if (!e || depth >= MAX_DEPTH)
+    return 0;
+  if (e->array_encoding_case == LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_FLAT)
+    return e->flat->bits_per_value;
+  if (e->array_encoding_case == LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_FIXED_SIZE_LIST) {
+    uint64_t item = packed_child_bits(e->fixed_size_list->items, depth);
+    uint64_t dim = e->fixed_size_list->dimension;
+    return item && dim && item <= UINT64_MAX / dim ? item * dim : 0;
+  }
+  return 0;
+}
+
+/* PackedStruct: one buffer of rows, each the children's values back to
+ * back (widths from the schema, fixed-size lists flattened). The children
+ * hold no nulls: Lance refuses to pack them otherwise. */
+static clance_status packed_into(const dec20 *d, const Lance__Encodings__PackedStruct *ps,
+                                 const cl_field *f, cl_arr *a, uint64_t n, int depth,
+                                 clance_error *err) {
+  if (f->type != CL_TYPE_STRUCT)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: packed struct encoding for a %s column", d->what,
+                  cl_type_name(f->type));
+  if (ps->n_inner != f->n_children)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: packed struct of %zu children for struct \"%s\" of %zu",
+                  d->what, ps->n_inner, f->name, f->n_children);
+  uint64_t *widths = cl_malloc((f->n_children ? f->n_children : 1) * sizeof *widths, err);
+  if (!widths)
+    return err->code;
+  uint64_t row_bytes = 0;
+  cl_buf b = CL_BUF_INIT;
+  clance_status st = cl_packed_layout(f, widths, &row_bytes, d->what, err);
+  for (size_t k = 0; !st && k < f->n_children; k++) {
+    uint64_t bits = packed_child_bits(ps->inner[k], depth + 1);
+    if (bits == 0)
+      st = cl_err(err, CLANCE_EUNSUPPORTED, "%s: packed struct child \"%s\" has a 2.0 encoding "
+                  "(%d) other than Flat or FixedSizeList", d->what, f->children[k].name,
+                  ps->inner[k] ? (int)ps->inner[k]->array_encoding_case : -1);
+    else if (bits != widths[k] * 8)
+      st = cl_err(err, CLANCE_ECORRUPT, "%s: packed struct child \"%s\" stored in %llu bits, its "
+                  "type %s has %llu", d->what, f->children[k].name, (unsigned long long)bits,
+                  cl_type_name(f->children[k].type), (unsigned long long)(widths[k] * 8));
+  }
+  if (!st)
+    st = buffer_bytes(d, ps->buffer, NULL, &b, err);
+  if (!st && (row_bytes == 0 || b.len / row_bytes < n))
+    st = corrupt(d, "packed struct buffer shorter than its rows", err);
+  if (!st)
+    st = cl_packed_append_rows(a, b.data, row_bytes, widths, n, err);
+  if (!st)
+    a->length += (int64_t)n;
+  cl_buf_free(&b);
+  free(widths);
+  return st;
+}
+
 static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_field *f, cl_arr *a,
                                    uint64_t n, cl_buf *validity, int *has_validity, int depth,
                                    clance_error *err) {
@@ -298,6 +360,8 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
       CL_TRY(cl_buf_fill(validity, 0, (size_t)((n + 7) / 8), err));
       *has_validity = 1;
       /* Zeroed placeholders. */
+      if (f->type == CL_TYPE_STRUCT)
+        return cl_arr_append_placeholders(a, (int64_t)n, err);
       if (cl_type_is_binary_like(f->type)) {
         for (uint64_t i = 0; i < n; i++)
           CL_TRY(cl_arr_push_offset(a, a->values.len, err));
@@ -343,6 +407,8 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
       a->length += (int64_t)n;
     return st;
   }
+  case LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_PACKED_STRUCT:
+    return packed_into(d, e->packed_struct, f, a, n, depth, err);
   case LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_BINARY:
     return binary_into(d, e->binary, f, a, n, validity, has_validity, NULL, depth, err);
   case LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_FSST: {
@@ -386,7 +452,7 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
     const uint64_t base = d->ctx->dict_keys ? 0 : 1;
     for (uint64_t i = 0; !st && i < n; i++) {
       int outer_null = d->outer_valid && !cl_bit_get(d->outer_valid, (int64_t)i);
-      if (idx[i] + base > k) {
+      if (idx[i] >= k + base) {
         if (outer_null) { /* a null row's key may be anything */
           st = fixed ? cl_buf_fill(&a->values, 0, fixed_bits / 8, err)
                      : cl_arr_push_offset(a, a->values.len, err);

@@ -24,7 +24,7 @@ clance_status cl_path_init(cl_path *p, const cl_field *top, const cl_layer *laye
       return cl_err(err, CLANCE_EUNSUPPORTED, "%s: field nests deeper than 64 levels", what);
     cl_path_node *n = &p->nodes[p->depth++];
     n->field = f;
-    if (f->type == CL_TYPE_STRUCT && f->n_children == 1) {
+    if (f->type == CL_TYPE_STRUCT && f->n_children == 1 && !cl_field_is_packed(f)) {
       n->kind = CL_NODE_STRUCT;
       f = &f->children[0];
     } else if ((f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST) && f->n_children == 1) {

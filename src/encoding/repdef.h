@@ -26,7 +26,8 @@ typedef struct cl_path_node {
 enum { CL_NODE_STRUCT = 1, CL_NODE_LIST = 2, CL_NODE_LEAF = 3 };
 
 /* The path of a leaf through a (pruned) field: each struct/list node has one
- * child on the path. Fixed-size lists are leaves. At most 64 nodes. */
+ * child on the path. Fixed-size lists and packed structs are leaves. At most
+ * 64 nodes. */
 typedef struct cl_path {
   cl_path_node nodes[64];
   int depth;

@@ -359,6 +359,12 @@ static clance_status append_value(cl_page_rows *p, uint64_t j, cl_arr *dst, clan
     }
     return cl_arr_push_offset(dst, dst->values.len, err);
   }
+  case LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_PACKED_STRUCT:
+    /* A packed struct row: its bytes are read straight out of the chunk. */
+    if (f->type != CL_TYPE_STRUCT || dst->field->type != CL_TYPE_STRUCT)
+      return cl_err(err, CLANCE_ECORRUPT, "%s: packed struct values for a column that is not a "
+                    "struct", p->what);
+    return cl_packed_mb_rows(e, &p->cb, p->chunk_values, j, 1, dst, p->what, err);
   default: break;
   }
   /* Everything else: decode the chunk once and copy from it. */

@@ -364,14 +364,24 @@ function arrowTypeOf(type) {
     case 'decimal': return new arrow.Decimal(type.scale, type.precision, 128);
     case 'fixed_size_binary': return new arrow.FixedSizeBinary(type.width);
     case 'fixed_size_list': return new arrow.FixedSizeList(type.dim, new arrow.Field('item', arrowTypeOf(type.item), true));
-    case 'list': return new arrow.List(new arrow.Field('item', arrowTypeOf(type.item), true));
-    case 'large_list': return new LargeList(new arrow.Field('item', arrowTypeOf(type.item), true));
+    case 'list': return new arrow.List(new arrow.Field('item', arrowTypeOf(type.item), true, fieldMetadataOf(type.item)));
+    case 'large_list': return new LargeList(new arrow.Field('item', arrowTypeOf(type.item), true, fieldMetadataOf(type.item)));
     case 'struct': return new arrow.Struct(type.fields.map(arrowFieldOf));
     case 'dictionary': return new arrow.Dictionary(arrowTypeOf(type.value), arrowTypeOf(type.key));
     default: throw new Error(`no Arrow type for spec type ${typeToSpec(type)}`);
   }
 }
-function arrowFieldOf(f) { return new arrow.Field(f.name, arrowTypeOf(f.type), f.nullable); }
+function arrowFieldOf(f) { return new arrow.Field(f.name, arrowTypeOf(f.type), f.nullable, fieldMetadataOf(f.type)); }
+
+/**
+ * Arrow field metadata for a field of spec type `type`, or undefined. The spec language has no
+ * field metadata; a case marks struct types that Lance should store as one packed column with
+ * `type.packed` = the metadata key to set to "true" ("packed" or "lance-encoding:packed"; see
+ * cases.js markPacked).
+ */
+function fieldMetadataOf(type) {
+  return type.packed ? new Map([[type.packed, 'true']]) : undefined;
+}
 
 function isValid(data, i) {
   const bm = data.nullBitmap;

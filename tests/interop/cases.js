@@ -256,11 +256,43 @@ function rowsDependOnVersion(c, sv) {
   return NO_STRUCT_NULLS_VERSIONS.has(sv) && c.fields.some((f) => hasStruct(f.type));
 }
 
-function makeCase(name, spec, defaultRows, description, gen, kind) {
+/**
+ * Mark the struct at `path` of `fields` as a packed struct (Arrow field metadata `key` = "true",
+ * set by canon.arrowFieldOf): "s" is top-level column s, "s.p" child p of struct s, "l.item" the
+ * items of list l.
+ */
+function markPacked(fields, path, key) {
+  const segs = path.split('.');
+  const top = fields.find((f) => f.name === segs[0]);
+  if (!top) throw new Error(`packed: no column "${segs[0]}"`);
+  let t = top.type;
+  for (const seg of segs.slice(1)) {
+    if (t.id === 'struct') {
+      const f = t.fields.find((x) => x.name === seg);
+      if (!f) throw new Error(`packed: "${path}": no field "${seg}"`);
+      t = f.type;
+    } else if ((t.id === 'list' || t.id === 'large_list') && seg === 'item') {
+      t = t.item;
+    } else {
+      throw new Error(`packed: "${path}": cannot step into ${t.id} with "${seg}"`);
+    }
+  }
+  if (t.id !== 'struct') throw new Error(`packed: "${path}" is a ${t.id}, not a struct`);
+  t.packed = key;
+}
+
+/**
+ * opts.packed: {path: metadata key} of structs to mark packed (markPacked).
+ * opts.lanceVersions: the storage versions Lance 12 can write the case in (default: all).
+ */
+function makeCase(name, spec, defaultRows, description, gen, kind, opts = {}) {
   const fields = canon.parseSpec(spec);
+  for (const [path, key] of Object.entries(opts.packed || {})) markPacked(fields, path, key);
   const schema = {};
   for (const f of fields) schema[f.name] = canon.typeToSpec(f.type) + (f.nullable ? '' : '!');
   const c = { name, spec, schema, fields, defaultRows, description, kind };
+  if (opts.packed) c.packed = opts.packed;
+  if (opts.lanceVersions) c.lanceVersions = opts.lanceVersions;
   c.rows = (n = defaultRows, opts = {}) => {
     const rows = gen(n, fields);
     if (!opts.storageVersion || !rowsDependOnVersion(c, opts.storageVersion)) return rows;
@@ -590,6 +622,86 @@ CASES.nested_long_strings.lanceReadFails = {
   reason: 'Lance 12 bug: struct validity + list(string) with null lists/items + values >= 256 bytes',
 };
 
+// Packed structs: struct columns whose Arrow field metadata says packed = "true" (or
+// lance-encoding:packed = "true"), which Lance stores as ONE column (2.0: PackedStruct, rows of
+// the children's values; 2.1/2.2: a mini-block PackedStruct of fixed-width children; 2.2 with
+// variable-width or fixed-size-list children: a full-zip VariablePackedStruct). Lance 12 refuses
+// nulls inside packed structs (children: every version; the structs themselves: unless every
+// row of a page is null), bool children (it stores no bits for them) and, in 2.0/2.1, strings;
+// in 2.1 also fixed-size-list children. So these cases hold no nulls in packed structs except a
+// column that is null throughout (packed_structs_var.an), while the other columns have nulls.
+const packedScalar = (rng, t, i) => {
+  const sp = SPECIAL[t.id];
+  const v = i < SPECIAL_ROWS ? (typeof sp === 'function' ? sp(t, i) : sp ? sp[i] : null) : null;
+  return v === null || v === undefined ? randomValue(rng, t) : v;
+};
+const packedStruct = (rng, t, i) => {
+  const o = {};
+  for (const f of t.fields) {
+    o[f.name] = f.type.id === 'fixed_size_list' ? randVector(rng, f.type.dim) : packedScalar(rng, f.type, i);
+  }
+  return o;
+};
+const packedList = (rng, t, i) => {
+  if (i === 0) return [];
+  if (i === 1) return null;
+  if (i === 3) return Array.from({ length: 300 }, (_, k) => packedStruct(rng, t.item, SPECIAL_ROWS + k));
+  const r = rng.next();
+  if (r < 0.1) return null;
+  return Array.from({ length: r < 0.2 ? 0 : rng.int(1, 5) }, () => packedStruct(rng, t.item, i));
+};
+
+addCase(makeCase('packed_structs',
+  'id:int64,ps:struct(a:int8,b:uint16,c:int32,d:int64,e:float32,f:float64,g:float16,h:decimal(10,3),' +
+  'i:date32,j:timestamp(us),k:fixed_size_binary(3),u:uint64),p1:struct(x:int64),' +
+  'ns:struct(p:struct(x:int32,y:float64),z:int64),lp:list(struct(x:int32,y:float64)),nn:struct(x:int32!,y:float64!)!', 3000,
+  'packed structs (one column each) of fixed-width children: ps (12 types, extremes in rows 0-7), ' +
+  'p1 (one child, key lance-encoding:packed), ns.p (packed inside a plain struct whose other child ' +
+  'has ~10% nulls), lp (list of packed structs: empty, null, 300 items), nn (non-nullable). No nulls ' +
+  'inside packed structs (Lance refuses them)',
+  (n, fields) => {
+    const rng = makeRng(0x9AC5);
+    const out = new Array(n);
+    const ty = Object.fromEntries(fields.map((f) => [f.name, f.type]));
+    for (let i = 0; i < n; i++) {
+      const zNull = rng.next() < 0.1;
+      out[i] = {
+        id: BigInt(i),
+        ps: packedStruct(rng, ty.ps, i),
+        p1: { x: i < SPECIAL_ROWS ? SPECIAL.int64[i] : rng.i64() },
+        ns: { p: packedStruct(rng, ty.ns.fields[0].type, i), z: zNull ? null : randomValue(rng, ty.ns.fields[1].type) },
+        lp: packedList(rng, ty.lp, i),
+        nn: { x: i - 1500, y: i / 8 },
+      };
+    }
+    return out;
+  }, 'nested', { packed: { ps: 'packed', p1: 'lance-encoding:packed', 'ns.p': 'packed', 'lp.item': 'packed', nn: 'packed' } }));
+
+addCase(makeCase('packed_structs_var',
+  'id:int64,vs:struct(x:int32,t:string,b:binary,v:vector(float32,4),l:large_string),' +
+  'fv:struct(a:int16,w:fixed_size_list(int64,2)),an:struct(x:int32,y:float64),' +
+  'ls:list(struct(k:int32,t:string)),os:struct(p:struct(t:string,x:int64),z:float64)', 3000,
+  '2.2 only: packed structs with variable-width or fixed-size-list children (full-zip ' +
+  'VariablePackedStruct): strings (empty, unicode, up to 1500 bytes: FSST), binary, large_string, ' +
+  'vectors; fv: fixed-size lists only; an: null in every row (constant layout); ls: a list of them; ' +
+  'os.p inside a plain struct. Lance 12 writes these only in 2.2',
+  (n, fields) => {
+    const rng = makeRng(0x9AC6);
+    const out = new Array(n);
+    const ty = Object.fromEntries(fields.map((f) => [f.name, f.type]));
+    for (let i = 0; i < n; i++) {
+      out[i] = {
+        id: BigInt(i),
+        vs: packedStruct(rng, ty.vs, i),
+        fv: { a: rng.int(-32768, 32767), w: [rng.i64(), BigInt(i)] },
+        an: null,
+        ls: packedList(rng, ty.ls, i),
+        os: { p: packedStruct(rng, ty.os.fields[0].type, i), z: rng.next() < 0.1 ? null : randFloat(rng) },
+      };
+    }
+    return out;
+  }, 'nested', { packed: { vs: 'packed', fv: 'packed', an: 'packed', 'ls.item': 'packed', 'os.p': 'packed' }, lanceVersions: ['2.2'] }));
+
 /** The cases of the standard interop matrix (the brief's list). */
 const MATRIX = ['all_types', 'no_nulls', 'seed', 'low_cardinality', 'long_strings', 'vectors128', 'big'];
 for (const c of Object.values(CASES)) if (!c.kind) c.kind = MATRIX.includes(c.name) ? 'matrix' : 'extra';
@@ -782,7 +894,7 @@ function lanceUnsupportedColumns(fields) {
 }
 
 module.exports = {
-  CASES, MATRIX, getCase, makeRng, buildData, buildArrowTable,
+  CASES, MATRIX, getCase, makeRng, buildData, buildArrowTable, markPacked,
   NO_STRUCT_NULLS_VERSIONS, rowsDependOnVersion, hasStruct, stripStructNulls,
   LANCE_WRITE_UNSUPPORTED, lanceUnsupportedColumns, TYPE_COLUMNS,
 };

@@ -14,15 +14,16 @@ const USAGE = `usage: node gen_input.js <case> [--rows N] [--storage-version V] 
                         structs print the same rows for every V; without V: the 2.1/2.2 rows
   --spec                print the case's schema spec string instead of the rows
   --lance-writable      leave out columns whose types lance_write.js cannot send to Lance
-  --list                list the cases: name<TAB>default rows<TAB>spec<TAB>kind, where kind is
-                        matrix (the standard matrix), extra, or nested (nested/additional types)`;
+  --list                list the cases: name<TAB>default rows<TAB>spec<TAB>kind<TAB>versions, where
+                        kind is matrix (the standard matrix), extra, or nested (nested/additional
+                        types) and versions the storage versions Lance can write the case in`;
 
 async function main() {
   const { pos, opts } = canon.parseArgs(process.argv.slice(2),
     { rows: 'value', spec: 'flag', 'lance-writable': 'flag', list: 'flag', 'storage-version': 'value' }, USAGE);
   if (opts.list) {
     for (const c of Object.values(cases.CASES)) {
-      process.stdout.write(`${c.name}\t${c.defaultRows}\t${c.spec}\t${c.kind}\n`);
+      process.stdout.write(`${c.name}\t${c.defaultRows}\t${c.spec}\t${c.kind}\t${(c.lanceVersions || ['2.0', '2.1', '2.2']).join(',')}\n`);
     }
     return;
   }

@@ -15,11 +15,30 @@ const USAGE = `usage: node lance_dump.js <dataset_dir.lance> [--version N] [--co
   --with-row-id   add Lance's "_rowid" (u64) as the last key
   --where PRED    only rows matching the Lance SQL predicate
   --info          print {"version","num_rows","num_fragments","versions","schema":[{"name","type"}]}
-                  instead (type = clance spec string, '!' = non-nullable)`;
+                  instead (type = clance spec string, '!' = non-nullable)
+  --all-versions PREFIX
+                  for every version V, write PREFIX.V.jsonl (the rows) and PREFIX.V.info.json
+                  (the --info object) in one run, and print the list of versions`;
+
+async function infoOf(table) {
+  const schema = await table.schema();
+  const stats = await table.stats();
+  return {
+    version: await table.version(),
+    num_rows: await table.countRows(),
+    num_fragments: stats.fragmentStats.numFragments,
+    versions: (await table.listVersions()).map((v) => v.version),
+    schema: schema.fields.map((f) => {
+      let type;
+      try { type = canon.typeToSpec(canon.specTypeOfArrow(f.type)) + (f.nullable ? '' : '!'); } catch (e) { type = `?${f.type}`; }
+      return { name: f.name, type, arrow_type: String(f.type) };
+    }),
+  };
+}
 
 async function main() {
   const { pos, opts } = canon.parseArgs(process.argv.slice(2),
-    { version: 'value', columns: 'value', info: 'flag', 'with-row-id': 'flag', where: 'value' }, USAGE);
+    { version: 'value', columns: 'value', info: 'flag', 'with-row-id': 'flag', where: 'value', 'all-versions': 'value' }, USAGE);
   if (pos.length !== 1) canon.usageError(USAGE, 'expected exactly one <dataset_dir.lance>');
   const dsDir = path.resolve(pos[0]);
   if (!dsDir.endsWith('.lance')) canon.usageError(USAGE, `dataset directory must end in .lance: "${pos[0]}"`);
@@ -34,6 +53,20 @@ async function main() {
   const db = await lancedb.connect(path.dirname(dsDir));
   const table = await db.openTable(path.basename(dsDir).slice(0, -'.lance'.length));
   if (version !== undefined) await table.checkout(version);
+
+  if (opts['all-versions'] !== undefined) {
+    const versions = (await table.listVersions()).map((v) => v.version);
+    for (const v of versions) {
+      await table.checkout(v);
+      fs.writeFileSync(`${opts['all-versions']}.${v}.info.json`, JSON.stringify(await infoOf(table)) + '\n');
+      const result = await table.query().toArrow();
+      const cols = result.schema.fields.map((f) => f.name);
+      fs.writeFileSync(`${opts['all-versions']}.${v}.jsonl`, [...canon.arrowTableLines(result, cols)].map((l) => l + '\n').join(''));
+    }
+    table.close();
+    process.stdout.write(JSON.stringify(versions) + '\n');
+    return;
+  }
 
   if (opts.info) {
     const schema = await table.schema();

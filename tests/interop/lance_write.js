@@ -67,6 +67,13 @@ async function main() {
     if (opts['append-from']) c2 = cases.getCase(opts['append-from']);
   } catch (e) { canon.usageError(USAGE, e.message); }
 
+  for (const x of [c, c2].filter(Boolean)) {
+    if (x.lanceVersions && !x.lanceVersions.includes(sv)) {
+      process.stderr.write(`lance_write: case ${x.name}: Lance 12 writes it only with storage version ` +
+        `${x.lanceVersions.join(', ')}, not ${sv}\n`);
+      process.exit(1);
+    }
+  }
   const dsDir = path.resolve(dsArg);
   const parent = path.dirname(dsDir);
   const name = path.basename(dsDir).slice(0, -'.lance'.length);
