@@ -216,6 +216,22 @@ typedef struct clance_write_options {
   uint64_t max_bytes_per_file;
   /** Target in-memory bytes per page and column; 0 = 8 MiB. */
   uint64_t page_bytes;
+  /** Resumable, idempotent workers: the id of this worker task (e.g. the slurm
+   *  array index), letters, digits, '.', '_' and '-', at most 128 characters,
+   *  not starting with '.'; NULL = none. A task's run records its data files
+   *  in <uri>/_clance_tasks/<task_id>.json (replaced atomically once every
+   *  file is written) with an attempt number one above the previous record's,
+   *  then removes the files the previous attempt recorded (unless the latest
+   *  version of the dataset references them). Re-running a task therefore
+   *  replaces its earlier output instead of adding to it. The fragments carry
+   *  the task id and attempt (clance_fragments_task(); in JSON as the key
+   *  "clance_task"), and clance_task_check() refuses the output of a
+   *  superseded attempt. */
+  const char *task_id;
+  /** Called after every input batch (may be NULL) with the rows written so
+   *  far and the bytes of data files written so far (encoded size). */
+  void (*on_progress)(void *ctx, uint64_t rows, uint64_t bytes);
+  void *progress_ctx;
 } clance_write_options;
 
 /** Fill `options` with the defaults. */
@@ -237,6 +253,27 @@ CLANCE_API clance_status clance_write_fragments(const char *uri,
                                                 const clance_write_options *options,
                                                 clance_fragments **out,
                                                 clance_error *err);
+
+/**
+ * The worker task that wrote `fragments` (clance_write_options.task_id), as
+ * written by clance_write_fragments() or read back from its JSON: *task_id
+ * (NULL when none, or when the list mixes tasks; owned by the list),
+ * *attempt (1 for a task's first run) and *attempt_uuid (owned by the list).
+ * Any out pointer may be NULL.
+ */
+CLANCE_API void clance_fragments_task(const clance_fragments *fragments, const char **task_id,
+                                      uint64_t *attempt, const char **attempt_uuid);
+
+/**
+ * Check that `fragments` (tagged with a task id) are the latest attempt of
+ * their task that <uri>/_clance_tasks/ records: the output of an attempt
+ * that a later run of the task replaced (whose data files may be gone) is
+ * refused with CLANCE_EINVAL naming `source` (may be NULL),
+ * the task and both attempts. Untagged fragments and tasks without a record
+ * pass.
+ */
+CLANCE_API clance_status clance_task_check(const char *uri, const clance_fragments *fragments,
+                                           const char *source, clance_error *err);
 
 /* ------------------------------------------------------------------------- */
 /* Commit (phase 2: one coordinator commits one transaction)                 */

@@ -295,8 +295,8 @@ static clance_status validate(commit_ctx *c, clance_error *err) {
   switch (op->kind) {
   case CL_OP_APPEND:
   case CL_OP_OVERWRITE: {
-    clance_fragments nf = {t->append ? t->append->fragments : t->overwrite->fragments,
-                           t->append ? t->append->n_fragments : t->overwrite->n_fragments, 0};
+    clance_fragments nf = {.v = t->append ? t->append->fragments : t->overwrite->fragments,
+                           .n = t->append ? t->append->n_fragments : t->overwrite->n_fragments};
     return check_fragments(c->root, &nf, &c->schema, c->version, verify, err);
   }
   case CL_OP_DELETE: {
@@ -317,7 +317,7 @@ static clance_status validate(commit_ctx *c, clance_error *err) {
     CL_TRY(check_ids(c->read, u->removed_fragment_ids, u->n_removed_fragment_ids, name, err));
     for (size_t i = 0; i < u->n_updated_fragments; i++)
       CL_TRY(check_changed(c->root, c->read, u->updated_fragments[i], &c->schema, 0, verify, name, err));
-    clance_fragments nf = {u->new_fragments, u->n_new_fragments, 0};
+    clance_fragments nf = {.v = u->new_fragments, .n = u->n_new_fragments};
     CL_TRY(check_fragments(c->root, &nf, &c->schema, c->version, verify, err));
     for (size_t i = 0; i < u->n_fields_modified; i++)
       if (!cl_schema_find_id(&c->schema, (int32_t)u->fields_modified[i]))
@@ -349,7 +349,8 @@ static clance_status validate(commit_ctx *c, clance_error *err) {
       uint64_t live = 0, rows = 0;
       for (size_t k = 0; k < r->groups[g]->n_old_fragments; k++)
         live += cl_fragment_live_rows(r->groups[g]->old_fragments[k]);
-      clance_fragments nf = {r->groups[g]->new_fragments, r->groups[g]->n_new_fragments, 0};
+      clance_fragments nf = {.v = r->groups[g]->new_fragments,
+                             .n = r->groups[g]->n_new_fragments};
       CL_TRY(check_fragments(c->root, &nf, &c->schema, c->version, verify, err));
       for (size_t k = 0; k < nf.n; k++)
         rows += nf.v[k]->physical_rows;

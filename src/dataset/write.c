@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dataset/dataset.h"
+#include "dataset/task.h"
 #include "io/fs.h"
 #include "util/uuid.h"
 
@@ -27,6 +28,9 @@ typedef struct write_ctx {
   cl_file_writer *cur;
   char cur_name[64];
   clance_fragments *out;
+  uint64_t rows_done, bytes_done; /* progress: finished files */
+  void (*on_progress)(void *ctx, uint64_t rows, uint64_t bytes);
+  void *progress_ctx;
 } write_ctx;
 
 /* Decide the schema (field ids) and storage version the files get. */
@@ -112,6 +116,8 @@ static clance_status finish_file(write_ctx *w, clance_error *err) {
   cl_file_layout_free(&layout);
   if (!st)
     st = cl_fragments_push(w->out, f, err);
+  w->rows_done += rows;
+  w->bytes_done += size;
   return st;
 }
 
@@ -176,6 +182,9 @@ static clance_status write_all(write_ctx *w, struct ArrowArrayStream *stream, cl
     }
     b.release(&b);
     CL_TRY(st);
+    if (w->on_progress)
+      w->on_progress(w->progress_ctx, w->rows_done + (w->cur ? cl_file_writer_rows(w->cur) : 0),
+                     w->bytes_done + (w->cur ? cl_file_writer_bytes(w->cur) : 0));
   }
   if (w->cur && cl_file_writer_rows(w->cur) > 0)
     return finish_file(w, err);
@@ -207,6 +216,10 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
   w.max_bytes = o->max_bytes_per_file ? o->max_bytes_per_file : DEFAULT_MAX_BYTES_PER_FILE;
   w.fopts.page_bytes = o->page_bytes;
   w.fopts.max_rows_per_page = o->max_rows_per_group;
+  w.on_progress = o->on_progress;
+  w.progress_ctx = o->progress_ctx;
+  if (o->task_id)
+    CL_CHECK(st, cl_task_id_check(o->task_id, err));
 
   struct ArrowSchema ss;
   memset(&ss, 0, sizeof ss);
@@ -249,6 +262,8 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
   CL_CHECK(st, cl_mkdirs(w.data_dir, err));
   CL_CHECK(st, clance_fragments_new(&w.out, err));
   st = write_all(&w, stream, err);
+  if (!st && o->task_id)
+    st = cl_task_finish(w.root, w.data_dir, o->task_id, w.out, err);
   if (st) {
     if (w.cur)
       cl_file_writer_abort(w.cur);

@@ -26,6 +26,38 @@ void cl_fragments_clear(clance_fragments *l) {
   free(l->v);
   l->v = NULL;
   l->n = l->cap = 0;
+  free(l->task_id);
+  l->task_id = NULL;
+  l->task_attempt = 0;
+  l->task_uuid[0] = '\0';
+}
+
+clance_status cl_fragments_set_task(clance_fragments *l, const char *id, uint64_t attempt,
+                                    const char *uuid, clance_error *err) {
+  char *copy = NULL;
+  if (id && !(copy = cl_strndup(id, strlen(id), err)))
+    return err->code;
+  free(l->task_id);
+  l->task_id = copy;
+  l->task_attempt = id ? attempt : 0;
+  snprintf(l->task_uuid, sizeof l->task_uuid, "%s", id && uuid ? uuid : "");
+  return CLANCE_OK;
+}
+
+/* The "clance_task" key of a FragmentMetadata object (see fragment.h). */
+static clance_status task_from_json(const cl_json *j, const char *what, const char **id,
+                                    uint64_t *attempt, const char **uuid, clance_error *err) {
+  const cl_json *t = cl_json_get(j, "clance_task");
+  *id = *uuid = NULL;
+  *attempt = 0;
+  if (!t || cl_json_typeof(t) == CL_JSON_NULL)
+    return CLANCE_OK;
+  if (cl_json_typeof(t) != CL_JSON_OBJECT || !(*id = cl_json_string(cl_json_get(t, "id"), NULL)) ||
+      !cl_json_u64(cl_json_get(t, "attempt"), attempt) ||
+      !(*uuid = cl_json_string(cl_json_get(t, "uuid"), NULL)) || strlen(*uuid) > 36)
+    return cl_err(err, CLANCE_ECORRUPT, "%s: \"clance_task\" must be an object with a string "
+                  "\"id\", an integer \"attempt\" and a string \"uuid\"", what);
+  return CLANCE_OK;
 }
 
 void cl_fragment_free(pb_fragment *f) {
@@ -394,6 +426,13 @@ clance_status clance_fragments_extend(clance_fragments *dst, const clance_fragme
   if (!dst || !src)
     return cl_err(err, CLANCE_EINVAL, "clance_fragments_extend: NULL argument");
   size_t n = src->n; /* src may be dst */
+  if (dst != src) {
+    if (!dst->n && !dst->task_id)
+      CL_TRY(cl_fragments_set_task(dst, src->task_id, src->task_attempt, src->task_uuid, err));
+    else if (dst->task_id && (!src->task_id || strcmp(dst->task_id, src->task_id) ||
+                              dst->task_attempt != src->task_attempt))
+      CL_TRY(cl_fragments_set_task(dst, NULL, 0, NULL, err));
+  }
   for (size_t i = 0; i < n; i++) {
     pb_fragment *c;
     CL_TRY(cl_fragment_copy(src->v[i], &c, err));
@@ -414,6 +453,15 @@ clance_status clance_fragments_to_json(const clance_fragments *fragments, char *
       st = cl_buf_append(&b, ", ", 2, err);
     if (!st)
       st = cl_fragment_to_json(fragments->v[i], &b, err);
+    if (!st && fragments->task_id) {
+      b.len--; /* the object's closing brace */
+      st = cl_buf_printf(&b, err, ", \"clance_task\": {\"id\": ");
+      if (!st)
+        st = cl_json_write_string(&b, fragments->task_id, strlen(fragments->task_id), err);
+      if (!st)
+        st = cl_buf_printf(&b, err, ", \"attempt\": %llu, \"uuid\": \"%s\"}}",
+                           (unsigned long long)fragments->task_attempt, fragments->task_uuid);
+    }
   }
   if (!st)
     st = cl_buf_append(&b, "]", 1, err);
@@ -438,19 +486,32 @@ clance_status clance_fragments_from_json(const char *json, size_t len, const cha
   CL_TRY(cl_json_parse(json, len, src, &j, err));
   clance_fragments *l = cl_calloc(1, sizeof *l, err);
   clance_status st = l ? CLANCE_OK : err->code;
-  if (!st && cl_json_typeof(j) == CL_JSON_OBJECT) {
-    pb_fragment *f;
-    st = cl_fragment_from_json(j, src, &f, err);
-    if (!st)
-      st = cl_fragments_push(l, f, err);
-  } else if (!st && cl_json_typeof(j) == CL_JSON_ARRAY) {
-    for (size_t i = 0; !st && i < cl_json_len(j); i++) {
+  int is_obj = !st && cl_json_typeof(j) == CL_JSON_OBJECT;
+  if (!st && (is_obj || cl_json_typeof(j) == CL_JSON_ARRAY)) {
+    size_t n = is_obj ? 1 : cl_json_len(j);
+    for (size_t i = 0; !st && i < n; i++) {
       char what[512];
-      snprintf(what, sizeof what, "%s: fragment [%zu]", src, i);
+      if (is_obj)
+        snprintf(what, sizeof what, "%s", src);
+      else
+        snprintf(what, sizeof what, "%s: fragment [%zu]", src, i);
+      const cl_json *o = is_obj ? j : cl_json_at(j, i);
       pb_fragment *f;
-      st = cl_fragment_from_json(cl_json_at(j, i), what, &f, err);
+      st = cl_fragment_from_json(o, what, &f, err);
       if (!st)
         st = cl_fragments_push(l, f, err);
+      const char *tid = NULL, *tuuid = NULL;
+      uint64_t att = 0;
+      if (!st && cl_json_typeof(o) == CL_JSON_OBJECT)
+        st = task_from_json(o, what, &tid, &att, &tuuid, err);
+      if (st)
+        break;
+      if (i == 0 && tid)
+        st = cl_fragments_set_task(l, tid, att, tuuid, err);
+      else if ((tid != NULL) != (l->task_id != NULL) ||
+               (tid && (strcmp(tid, l->task_id) || att != l->task_attempt)))
+        st = cl_err(err, CLANCE_ECORRUPT, "%s: mixes the output of several worker tasks "
+                    "(\"clance_task\" differs from fragment [0]'s)", what);
     }
   } else if (!st) {
     st = cl_err(err, CLANCE_ECORRUPT, "%s: expected a FragmentMetadata object or an array of them",

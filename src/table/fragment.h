@@ -11,7 +11,18 @@
 struct clance_fragments {
   pb_fragment **v;
   size_t n, cap;
+  /* The worker task that wrote these fragments (clance_write_options.task_id),
+   * NULL when unknown or when the list mixes tasks. Carried through the
+   * FragmentMetadata JSON as the extra key "clance_task" of every object
+   * (pylance ignores unknown keys). */
+  char *task_id;
+  uint64_t task_attempt;
+  char task_uuid[37];
 };
+
+/* Set (copy) the task tag of a list; id NULL clears it. */
+clance_status cl_fragments_set_task(clance_fragments *l, const char *id, uint64_t attempt,
+                                    const char *uuid, clance_error *err);
 
 /* Take ownership of f. */
 clance_status cl_fragments_push(clance_fragments *l, pb_fragment *f, clance_error *err);

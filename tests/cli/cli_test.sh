@@ -172,5 +172,63 @@ expect_eq "8 concurrent appends all commit" "0" "$cfail"
 expect_eq "versions 2..9 each taken once" "2 3 4 5 6 7 8 9" "$(sort -n v*.out | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "rows = 3 + 8" "11" "$("$CLANCE" scan ./conc | wc -l | tr -d ' ')"
 
+# ---- resumable, idempotent workers (--task-id) ----
+"$CLANCE" write-fragments ./tasks --schema "$SPEC" --input w1.jsonl --task-id 0 --output t0.json || bad "task 0"
+cp t0.json t0.first.json
+first_file=$(ls tasks/data)
+"$CLANCE" write-fragments ./tasks --schema "$SPEC" --input w1.jsonl --task-id 0 --output t0.json || bad "task 0 again"
+"$CLANCE" write-fragments ./tasks --schema "$SPEC" --input w2.csv --task-id 1 --output t1.json || bad "task 1"
+expect_eq "re-run replaced the task's data file" "2" "$(ls tasks/data | wc -l | tr -d ' ')"
+[ ! -e "tasks/data/$first_file" ] && ok "first attempt's file removed" || bad "first attempt's file still there"
+grep -q '"attempt": 2' tasks/_clance_tasks/0.json && ok "task record at attempt 2" || bad "task record: $(cat tasks/_clance_tasks/0.json)"
+grep -q '"clance_task": {"id": "0", "attempt": 2' t0.json && ok "fragment JSON carries the task" || bad "task tag: $(cat t0.json)"
+expect_fail "superseded attempt refused" 1 "t0.first.json holds attempt 1 of task 0.*attempt 2" \
+  "$CLANCE" commit ./tasks --operation overwrite --read-version 0 --schema "$SPEC" t0.first.json t1.json
+out=$("$CLANCE" commit ./tasks --operation overwrite --read-version 0 --schema "$SPEC" t0.first.json t0.json t1.json 2>&1 >/dev/null)
+expect_eq "old + new attempt: only the latest committed" "6" "$("$CLANCE" count ./tasks 2>/dev/null)"
+grep -q "skipping t0.first.json" <<<"$out" && ok "skipped attempt named" || bad "skip notice: $out"
+expect_fail "bad task id" 1 'task id "a/b"' \
+  "$CLANCE" write-fragments ./tasks --schema "$SPEC" --input w1.jsonl --task-id a/b
+"$CLANCE" write-fragments ./tasks --schema "$SPEC" --input w3.jsonl --task-id 0 --output t0.json || bad "task 0 after commit"
+expect_eq "committed files of a re-run task are kept" "6" "$("$CLANCE" count ./tasks)"
+"$CLANCE" write-fragments ./tasks2 --schema "$SPEC" --input w1.jsonl --task-id 7 --output a.json
+"$CLANCE" write-fragments ./tasks2 --schema "$SPEC" --input w1.jsonl --task-id 7 --output b.json
+sed 's/"attempt": 2/"attempt": 1/' b.json > c.json
+expect_fail "two runs claiming one attempt" 1 "a.json and c.json both hold attempt 1 of task 7" \
+  "$CLANCE" commit ./tasks2 --operation overwrite --read-version 0 --schema "$SPEC" a.json c.json
+
+# ---- progress display ----
+expect_eq "no progress when stderr is not a terminal" "" \
+  "$("$CLANCE" write-fragments ./prog --schema "$SPEC" --input w1.jsonl --output p.json 2>&1)"
+"$CLANCE" write-fragments ./prog --schema "$SPEC" --input w1.jsonl --output p.json --progress 2>prog.err
+grep -q "3 rows.*MB/s" prog.err && ok "--progress forces it" || bad "--progress: $(cat prog.err)"
+if command -v script >/dev/null; then
+  script -qec "$CLANCE write-fragments ./prog --schema $SPEC --input w1.jsonl --output p.json" /dev/null > tty.out
+  grep -q "MB/s" tty.out && ok "progress on a terminal" || bad "progress on a terminal: $(cat tty.out)"
+  script -qec "$CLANCE write-fragments ./prog --schema $SPEC --input w1.jsonl --output p.json --no-progress" /dev/null > tty.out
+  ! grep -q "MB/s" tty.out && ok "--no-progress on a terminal" || bad "--no-progress: $(cat tty.out)"
+fi
+
+# ---- bad fragment JSON files at commit ----
+expect_fail "missing fragment JSON" 1 "nothere.json" \
+  "$CLANCE" commit ./dist_write --operation append --read-version 2 f3.json nothere.json
+: > empty.json
+expect_fail "empty fragment JSON" 1 "empty.json is empty" \
+  "$CLANCE" commit ./dist_write --operation append --read-version 2 empty.json
+head -c 120 f3.json > cut.json
+expect_fail "fragment JSON cut short" 1 "cut.json" \
+  "$CLANCE" commit ./dist_write --operation append --read-version 2 f3.json cut.json
+printf '{"a":1,"b":2}\n' > int.jsonl
+"$CLANCE" write-fragments ./mix --schema 'a:int32,b:int64' --input int.jsonl --mode create > m1.json
+"$CLANCE" write-fragments ./mix --schema "$SPEC" --input w1.jsonl --mode create > m0.json
+expect_fail "workers with different column types" 1 "m0.json and m1.json were written with different schemas.*string vs int64" \
+  "$CLANCE" commit ./mix --operation overwrite --read-version 0 --schema "$SPEC" m0.json m1.json
+printf '{"a":1}\n' > a.jsonl
+"$CLANCE" write-fragments ./mix --schema 'a:int32' --input a.jsonl --mode create > m2.json
+expect_fail "workers with different columns" 1 "m0.json and m2.json were written with different schemas" \
+  "$CLANCE" commit ./mix --operation overwrite --read-version 0 --schema "$SPEC" m0.json m2.json
+[ ! -d mix/_versions ] && ok "mismatched workers published nothing" || bad "mix/_versions exists"
+expect_eq "failed commits left dist_write alone" "7" "$("$CLANCE" count ./dist_write)"
+
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

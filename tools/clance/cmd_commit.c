@@ -59,6 +59,114 @@ static clance_status field_ids_of(const char *uri, uint64_t version, const char 
   return st;
 }
 
+/* One input file's fragments. */
+typedef struct input {
+  const char *src;
+  clance_fragments *f;
+  int skip;
+} input;
+
+/* Every task's latest attempt exactly once: of several inputs from one task
+ * the highest attempt is kept (the others are skipped with a notice), two
+ * different runs claiming the same attempt are refused; then the kept one
+ * must be the attempt the dataset's task record names. */
+static clance_status pick_task_outputs(const char *uri, input *in, int n, clance_error *err) {
+  for (int i = 0; i < n; i++) {
+    const char *ti, *ui;
+    uint64_t ai;
+    clance_fragments_task(in[i].f, &ti, &ai, &ui);
+    if (!ti || in[i].skip)
+      continue;
+    for (int k = i + 1; k < n; k++) {
+      const char *tk, *uk;
+      uint64_t ak;
+      clance_fragments_task(in[k].f, &tk, &ak, &uk);
+      if (!tk || in[k].skip || strcmp(ti, tk) != 0)
+        continue;
+      if (ak == ai && strcmp(ui, uk) != 0)
+        return cl_err(err, CLANCE_EINVAL, "%s and %s both hold attempt %llu of task %s, from two "
+                      "different runs; give only one", in[i].src, in[k].src,
+                      (unsigned long long)ai, ti);
+      int drop = ak <= ai ? k : i, keep = drop == k ? i : k;
+      fprintf(stderr, "clance commit: skipping %s: %s of task %s %s %s\n", in[drop].src,
+              ak == ai ? "the same attempt" : "an older attempt", ti,
+              ak == ai ? "as" : "than", in[keep].src);
+      in[drop].skip = 1;
+      if (drop == i)
+        break;
+    }
+  }
+  for (int i = 0; i < n; i++)
+    if (!in[i].skip)
+      CL_TRY(clance_task_check(uri, in[i].f, in[i].src, err));
+  return CLANCE_OK;
+}
+
+static int same_ids(const pb_data_file *a, const pb_data_file *b) {
+  return a->n_fields == b->n_fields && a->file_major_version == b->file_major_version &&
+         a->file_minor_version == b->file_minor_version &&
+         !memcmp(a->fields, b->fields, a->n_fields * sizeof *a->fields);
+}
+
+/* New fragments from different workers must have been written with one
+ * schema: the same field ids and format in their files and, when the files
+ * can be read, the same column names and types in their footers. Checked
+ * per input file so that the error names the two files that differ. */
+static clance_status check_same_schema(const char *uri, const input *in, int n, int verify,
+                                       clance_error *err) {
+  const input *first = NULL;
+  cl_file_reader *r0 = NULL;
+  char *root = NULL;
+  clance_status st = cl_uri_to_path(uri, &root, err);
+  for (int i = 0; !st && i < n; i++) {
+    if (in[i].skip || !in[i].f->n || !in[i].f->v[0]->n_files)
+      continue;
+    const pb_data_file *df = in[i].f->v[0]->files[0];
+    if (!first) {
+      first = &in[i];
+      if (verify) {
+        char *p = cl_dataset_data_path(root, df, err);
+        if (!p || cl_file_reader_open(p, df->file_size_bytes, &r0, &(clance_error){0}))
+          r0 = NULL; /* the commit's own checks report it */
+        free(p);
+      }
+      continue;
+    }
+    const pb_data_file *d0 = first->f->v[0]->files[0];
+    if (!same_ids(df, d0)) {
+      st = cl_err(err, CLANCE_ESCHEMA, "%s and %s were written with different schemas or formats "
+                  "(data files %s and %s store other fields or format versions); every worker "
+                  "must use the same --schema", first->src, in[i].src, cl_pb_str(d0->path),
+                  cl_pb_str(df->path));
+      break;
+    }
+    if (!r0)
+      continue;
+    char *p = cl_dataset_data_path(root, df, err);
+    cl_file_reader *r = NULL;
+    if (!p || cl_file_reader_open(p, df->file_size_bytes, &r, &(clance_error){0}))
+      r = NULL;
+    free(p);
+    for (size_t k = 0; r && k < df->n_fields; k++) {
+      const cl_field *x = cl_schema_find_id(&r0->schema, df->fields[k]);
+      const cl_field *y = cl_schema_find_id(&r->schema, df->fields[k]);
+      char why[256] = "";
+      if (x && y && (strcmp(x->name, y->name) || !cl_field_same_type(x, y, why, sizeof why))) {
+        st = cl_err(err, CLANCE_ESCHEMA, "%s and %s were written with different schemas: "
+                    "column \"%s\" vs \"%s\" (%s); every worker must use the same --schema",
+                    first->src, in[i].src, x->name, y->name, why[0] ? why : "different name");
+        break;
+      }
+    }
+    if (r)
+      cl_file_reader_close(r);
+  }
+  if (r0)
+    cl_file_reader_close(r0);
+  free(root);
+  return st;
+}
+
 static int run(const cli_command *cmd, const cli_args *a) {
   const char *uri = a->pos[0];
   const char *kind = cli_get(cmd, a, "--operation");
@@ -91,26 +199,35 @@ static int run(const cli_command *cmd, const cli_args *a) {
   clance_operation *op = NULL;
   struct ArrowSchema schema;
   memset(&schema, 0, sizeof schema);
-  int rc = EXIT_OK;
+  int rc = EXIT_OK, n_in = a->n_pos - 1;
+  input *in = calloc((size_t)n_in, sizeof *in);
+  if (!in) {
+    cl_err(&err, CLANCE_ENOMEM, "out of memory");
+    goto fail;
+  }
   if (clance_fragments_new(&all, &err))
     goto fail;
-  for (int i = 1; i < a->n_pos; i++) {
+  for (int i = 0; i < n_in; i++) {
     cl_buf b = CL_BUF_INIT;
-    clance_fragments *f;
-    const char *src = strcmp(a->pos[i], "-") ? a->pos[i] : "standard input";
-    if (slurp(a->pos[i], &b, &err)) {
-      cl_buf_free(&b);
-      goto fail;
-    }
-    clance_status st = clance_fragments_from_json(b.data ? (const char *)b.data : "", b.len, src, &f, &err);
+    const char *path = a->pos[i + 1];
+    in[i].src = strcmp(path, "-") ? path : "standard input";
+    clance_status st = slurp(path, &b, &err);
+    if (!st && b.len == 0)
+      st = cl_err(&err, CLANCE_ECORRUPT, "%s is empty (the worker that writes it did not finish?)",
+                  in[i].src);
+    if (!st)
+      st = clance_fragments_from_json((const char *)b.data, b.len, in[i].src, &in[i].f, &err);
     cl_buf_free(&b);
     if (st)
       goto fail;
-    st = clance_fragments_extend(all, f, &err);
-    clance_fragments_free(f);
-    if (st)
-      goto fail;
   }
+  if (pick_task_outputs(uri, in, n_in, &err))
+    goto fail;
+  if ((k == 0 || k == 1) && check_same_schema(uri, in, n_in, cli_get(cmd, a, "--no-verify") == NULL, &err))
+    goto fail;
+  for (int i = 0; i < n_in; i++)
+    if (!in[i].skip && clance_fragments_extend(all, in[i].f, &err))
+      goto fail;
   if (overwrite || k == 3) {
     if (clance_schema_parse(spec, &schema, &err))
       goto fail;
@@ -153,6 +270,9 @@ fail:
 done:
   clance_operation_free(op);
   clance_fragments_free(all);
+  for (int i = 0; in && i < n_in; i++)
+    clance_fragments_free(in[i].f);
+  free(in);
   if (schema.release)
     schema.release(&schema);
   return rc;
@@ -173,5 +293,9 @@ const cli_command cli_cmd_commit = {
     "  data-replacement     one data file per fragment replacing the file with the same fields.\n"
     "Compatible concurrent commits are rebased over automatically (Lance's rules); a commit\n"
     "that conflicts with one made since --read-version is refused without changing the\n"
-    "dataset (exit 3 or 4). Use '-' to read JSON from stdin.",
+    "dataset (exit 3 or 4). Use '-' to read JSON from stdin.\n"
+    "Output of 'write-fragments --task-id': of several files from one task only the latest\n"
+    "attempt is committed (the others are skipped with a notice), and a file whose attempt\n"
+    "a later run of the task replaced is refused. New fragments from different files must\n"
+    "have been written with the same schema.",
     opts, 1, -1, run};

@@ -1,6 +1,8 @@
 /* clance write-fragments: phase 1 of a distributed write, run by each worker. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "io/fs.h"
@@ -17,6 +19,9 @@ static const cli_option opts[] = {
     {"--max-bytes-per-file", "N", "start a new file after about N bytes (default 90 GiB)"},
     {"--batch-rows", "N", "rows parsed per batch (default 65536)"},
     {"--output", "FILE", "write the fragment JSON to FILE (atomically) instead of stdout"},
+    {"--task-id", "ID", "worker task id (e.g. $SLURM_ARRAY_TASK_ID): a re-run replaces the task's earlier output"},
+    {"--progress", NULL, "show rows written and MB/s on stderr (default: when stderr is a terminal)"},
+    {"--no-progress", NULL, "never show progress"},
     {NULL, NULL, NULL}};
 
 static int format_of(const cli_command *cmd, const cli_args *a, const char *input) {
@@ -27,6 +32,37 @@ static int format_of(const cli_command *cmd, const cli_args *a, const char *inpu
   if (n > 4 && !strcmp(input + n - 4, ".csv"))
     return CL_TEXT_CSV;
   return CL_TEXT_JSONL;
+}
+
+/* Progress on stderr, at most every half second, on one rewritten line. */
+typedef struct progress {
+  struct timespec start, last;
+  uint64_t rows, bytes;
+  int shown;
+} progress;
+
+static double secs(const struct timespec *a, const struct timespec *b) {
+  return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void progress_print(progress *p, const struct timespec *now) {
+  double t = secs(&p->start, now);
+  fprintf(stderr, "\rclance write-fragments: %llu rows, %.1f MB written, %.1f MB/s   ",
+          (unsigned long long)p->rows, (double)p->bytes / 1e6,
+          t > 0 ? (double)p->bytes / 1e6 / t : 0.0);
+  fflush(stderr);
+  p->last = *now;
+  p->shown = 1;
+}
+
+static void on_progress(void *ctx, uint64_t rows, uint64_t bytes) {
+  progress *p = ctx;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  p->rows = rows;
+  p->bytes = bytes;
+  if (secs(&p->last, &now) >= 0.5)
+    progress_print(p, &now);
 }
 
 static int run(const cli_command *cmd, const cli_args *a) {
@@ -54,6 +90,16 @@ static int run(const cli_command *cmd, const cli_args *a) {
   cli_get_u64(cmd, a, "--max-bytes-per-file", &o.max_bytes_per_file);
   uint64_t batch_rows = 0;
   cli_get_u64(cmd, a, "--batch-rows", &batch_rows);
+  o.task_id = cli_get(cmd, a, "--task-id");
+  progress prog;
+  memset(&prog, 0, sizeof prog);
+  if (cli_get(cmd, a, "--progress") || (!cli_get(cmd, a, "--no-progress") && isatty(2))) {
+    clock_gettime(CLOCK_MONOTONIC, &prog.start);
+    prog.last = prog.start;
+    o.on_progress = on_progress;
+    o.progress_ctx = &prog;
+  }
+
 
   clance_error err;
   cl_schema schema;
@@ -72,6 +118,12 @@ static int run(const cli_command *cmd, const cli_args *a) {
     rc = cli_fail(cmd->name, &err);
   else
     rc = cli_print_fragments(cmd->name, frags, output);
+  if (o.on_progress && (prog.shown || rc == EXIT_OK)) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    progress_print(&prog, &now);
+    fputc('\n', stderr);
+  }
   clance_fragments_free(frags);
   as.release(&as);
   cl_schema_free(&schema);
