@@ -214,8 +214,18 @@ typedef struct clance_write_options {
   uint64_t max_rows_per_group;
   /** Start a new file once this many bytes are written; 0 = 90 GiB. */
   uint64_t max_bytes_per_file;
-  /** Target in-memory bytes per page and column; 0 = 8 MiB. */
+  /** Target in-memory bytes per page and column; 0 = 8 MiB (lowered when
+   *  the columns' buffers would not fit in max_buffer_bytes). */
   uint64_t page_bytes;
+  /** Threads that encode pages while the caller's thread reads the input;
+   *  1 = everything on the calling thread (MPI ranks sharing a node);
+   *  0 = one per online core. The files are byte for byte the same for any
+   *  value. */
+  uint32_t num_threads;
+  /** Bound on the data the writer holds at once (column buffers plus pages
+   *  being encoded or written); 0 = 256 MiB. The input's own batches come on
+   *  top. */
+  uint64_t max_buffer_bytes;
   /** Resumable, idempotent workers: the id of this worker task (e.g. the slurm
    *  array index), letters, digits, '.', '_' and '-', at most 128 characters,
    *  not starting with '.'; NULL = none. A task's run records its data files
@@ -253,6 +263,45 @@ CLANCE_API clance_status clance_write_fragments(const char *uri,
                                                 const clance_write_options *options,
                                                 clance_fragments **out,
                                                 clance_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Arrow IPC                                                                 */
+/* ------------------------------------------------------------------------- */
+
+/** Flags of the Arrow IPC calls. */
+enum {
+  /** Reading: turn dictionary-encoded columns into plain columns of their
+   *  value type (what clance_write_fragments needs). */
+  CLANCE_IPC_DECODE_DICTIONARIES = 1,
+  /** Writing: the IPC file format ("ARROW1", footer) instead of a stream. */
+  CLANCE_IPC_FILE_FORMAT = 2,
+  /** Writing: ZSTD or LZ4_FRAME body compression. */
+  CLANCE_IPC_ZSTD = 4,
+  CLANCE_IPC_LZ4 = 8
+};
+
+/**
+ * Open an Arrow IPC stream or file (detected by its "ARROW1" magic) at
+ * `path`, or standard input for "-", as an ArrowArrayStream: all types
+ * clance knows, nulls, dictionaries (deltas included), LZ4_FRAME/ZSTD body
+ * compression. Regular files are mapped and their aligned buffers used in
+ * place (the file must not change while batches are alive); pipes are read
+ * whole first. Malformed input gives CLANCE_ECORRUPT naming the input.
+ */
+CLANCE_API clance_status clance_ipc_stream_open(const char *path, int flags,
+                                                struct ArrowArrayStream *out,
+                                                clance_error *err);
+/** The same from an open descriptor (left open). */
+CLANCE_API clance_status clance_ipc_stream_open_fd(int fd, int flags,
+                                                   struct ArrowArrayStream *out,
+                                                   clance_error *err);
+/**
+ * Write every batch of `stream` to `fd` as an Arrow IPC stream (schema,
+ * dictionary batches for dictionary-typed columns, record batches, EOS) or,
+ * with CLANCE_IPC_FILE_FORMAT, an IPC file. The stream is consumed.
+ */
+CLANCE_API clance_status clance_ipc_write_stream(struct ArrowArrayStream *stream, int fd,
+                                                 int flags, clance_error *err);
 
 /**
  * The worker task that wrote `fragments` (clance_write_options.task_id), as
@@ -557,6 +606,240 @@ typedef struct clance_version_info {
 /** All versions of the dataset, oldest first; free *out with clance_free(). */
 CLANCE_API clance_status clance_list_versions(const char *uri, clance_version_info **out,
                                               size_t *count, clance_error *err);
+
+/* ------------------------------------------------------------------------- */
+/* Maintenance: compaction, tags, cleanup of old versions, checks             */
+/* ------------------------------------------------------------------------- */
+
+/** Options of clance_dataset_compact() (Lance's CompactionOptions). */
+typedef struct clance_compact_options {
+  /** Fragments with fewer physical rows than this are merged with neighbouring
+   *  candidates, and new fragments get at most this many rows; 0 = 1048576. */
+  uint64_t target_rows_per_fragment;
+  /** At most this many rows per page of the new files; 0 = no row cap (pages
+   *  are cut by size, as for every clance write). */
+  uint64_t max_rows_per_group;
+  /** Start a new file once this many bytes are written; 0 = 90 GiB. */
+  uint64_t max_bytes_per_file;
+  /** Rewrite fragments whose share of deleted rows exceeds the threshold, even
+   *  alone (default 1). */
+  int materialize_deletions;
+  /** The share of deleted rows (0..1) above which a fragment is rewritten;
+   *  default 0.1. <= 0: any deletion; >= 1: never. */
+  double materialize_deletions_threshold;
+  /** Attempts when a concurrent commit changed the same fragments (the plan is
+   *  redone on the new version), also passed to the commit; 0 = 20. */
+  uint32_t max_retries;
+} clance_compact_options;
+
+CLANCE_API void clance_compact_options_init(clance_compact_options *options);
+
+/** What a compaction did (Lance's CompactionMetrics plus row counts). */
+typedef struct clance_compact_stats {
+  uint64_t fragments_removed;
+  uint64_t fragments_added;
+  /** Data and deletion files of the replaced fragments. */
+  uint64_t files_removed;
+  uint64_t files_added;
+  /** Rows written to the new fragments. */
+  uint64_t rows_rewritten;
+  /** Deleted rows that no fragment carries any more. */
+  uint64_t deleted_rows_removed;
+} clance_compact_stats;
+
+/**
+ * Compact the latest version (Lance's compact_files): merge small neighbouring
+ * fragments into fragments of up to target_rows_per_fragment rows and rewrite
+ * fragments with many deleted rows without them, keeping the row order within
+ * each rewritten run. All groups are committed as one Rewrite transaction.
+ * When there is nothing to do, nothing is committed and *out_version is the
+ * current version (stats all 0). Datasets with indices or stable row ids give
+ * CLANCE_EUNSUPPORTED before anything is written. `options` and `stats` may
+ * be NULL.
+ */
+CLANCE_API clance_status clance_dataset_compact(const char *uri,
+                                                const clance_compact_options *options,
+                                                uint64_t *out_version,
+                                                clance_compact_stats *stats, clance_error *err);
+
+/** Longest tag name (Lance's rules: ASCII letters and digits, '.', '-', '_';
+ *  no leading or trailing '.', no "..", not ending in ".lock"). Lance also
+ *  accepts non-ASCII alphanumerics: clance reads, opens and deletes such
+ *  tags but creates only ASCII names. */
+#define CLANCE_TAG_NAME_MAX 200
+
+typedef struct clance_tag {
+  char name[CLANCE_TAG_NAME_MAX + 1];
+  uint64_t version;
+  /** Size in bytes of the version's manifest file, as the tag records it. */
+  uint64_t manifest_size;
+  /** Nonzero when the tag names a version of a branch (not of main). */
+  int on_branch;
+} clance_tag;
+
+/**
+ * Tag `version` (0 = the latest) of the dataset as `name`: writes
+ * _refs/tags/<name>.json as Lance does, atomically, failing with
+ * CLANCE_EEXISTS when the tag exists and CLANCE_ENOTFOUND when the version
+ * does not. A bad name is CLANCE_EINVAL.
+ */
+CLANCE_API clance_status clance_tag_create(const char *uri, const char *name, uint64_t version,
+                                           clance_error *err);
+/** Remove a tag (CLANCE_ENOTFOUND when there is none of that name). */
+CLANCE_API clance_status clance_tag_delete(const char *uri, const char *name, clance_error *err);
+/** The tags of the dataset, sorted by name; free *out with clance_free().
+ *  A tag file that cannot be parsed is CLANCE_ECORRUPT (clance_fsck() reports
+ *  it instead). */
+CLANCE_API clance_status clance_tag_list(const char *uri, clance_tag **out, size_t *count,
+                                         clance_error *err);
+/** The version a tag names (CLANCE_ENOTFOUND when there is no such tag). */
+CLANCE_API clance_status clance_tag_version(const char *uri, const char *name, uint64_t *version,
+                                            clance_error *err);
+/** Open the version a tag names (Lance's checkout by tag; a tag of a branch
+ *  version is CLANCE_EUNSUPPORTED). */
+CLANCE_API clance_status clance_dataset_open_tag(const char *uri, const char *name,
+                                                 clance_dataset **out, clance_error *err);
+
+/**
+ * Parse a duration such as "14d", "3h", "90s", "0s", "1h30m" or "2weeks"
+ * (units: s/sec/second, m/min/minute, h/hr/hour, d/day, w/week, with optional
+ * plural s) into seconds. Anything else is CLANCE_EINVAL.
+ */
+CLANCE_API clance_status clance_parse_duration(const char *text, int64_t *seconds,
+                                               clance_error *err);
+
+/** Called for every file a cleanup or gc removes (or, in a dry run, would
+ *  remove): `path` relative to the dataset root, `kind` one of "manifest",
+ *  "data", "deletion", "transaction", "temporary". */
+typedef void (*clance_file_callback)(void *ctx, const char *path, const char *kind,
+                                     uint64_t bytes);
+
+/** Options of clance_cleanup() (Lance's cleanup_old_versions). */
+typedef struct clance_cleanup_options {
+  /** Versions committed more than this many seconds ago may go (the latest
+   *  version and tagged versions never do); default 14 days. */
+  int64_t older_than_seconds;
+  /** Nonzero: also only versions below this one may go. */
+  uint64_t before_version;
+  /** Also remove unreferenced files younger than 7 days that no removed
+   *  version referenced (only safe when no write is in progress); default 0. */
+  int delete_unverified;
+  /** Fail (CLANCE_EINVAL, naming the tags) when a tagged version would
+   *  otherwise go; 0 keeps tagged versions and cleans around them. Default 1. */
+  int error_if_tagged_old_versions;
+  /** Report what would go without removing anything. */
+  int dry_run;
+  clance_file_callback on_file;
+  void *ctx;
+} clance_cleanup_options;
+
+typedef struct clance_cleanup_stats {
+  /** Manifests removed. */
+  uint64_t old_versions;
+  uint64_t data_files;
+  uint64_t deletion_files;
+  uint64_t transaction_files;
+  /** Staging files left in _versions/ by interrupted commits. */
+  uint64_t temporary_files;
+  /** Bytes of every file removed, manifests included. */
+  uint64_t bytes_removed;
+} clance_cleanup_stats;
+
+CLANCE_API void clance_cleanup_options_init(clance_cleanup_options *options);
+
+/**
+ * Remove old versions and the files only they referenced, by Lance's rules:
+ * a manifest goes when its commit time is older than the cutoff, unless it is
+ * the latest or tagged (detached versions are always kept); then, among
+ * data/ *.lance, _deletions/ *.arrow|*.bin, _transactions/ *.txn and
+ * _versions/ staging files (".tmp*" or "<name>#<random>"; nothing else is
+ * ever touched, _indices/ included) last modified before the oldest kept
+ * version, a file no kept version references goes when a removed version
+ * referenced it, when it is older than 7 days, or with delete_unverified
+ * (staging files: when older than 7 days or with delete_unverified). So a
+ * tagged old version also protects every file written after it. Manifests
+ * are removed first, so that an interruption leaves only unreferenced files
+ * behind (clance_gc() removes them later). A manifest that cannot be read
+ * stops the cleanup before anything is removed. Datasets with branches or
+ * base paths are refused (CLANCE_EUNSUPPORTED).
+ */
+CLANCE_API clance_status clance_cleanup(const char *uri, const clance_cleanup_options *options,
+                                        clance_cleanup_stats *stats, clance_error *err);
+
+/** One finding of clance_fsck(). */
+typedef struct clance_fsck_problem {
+  /** A version that shows the problem (the oldest one), 0 for a tag. */
+  uint64_t version;
+  /** The file at fault, relative to the dataset root. */
+  char *path;
+  char *message;
+} clance_fsck_problem;
+
+/** A file that no version references. */
+typedef struct clance_fsck_orphan {
+  char *path;      /**< relative to the dataset root */
+  char kind[16];   /**< "data", "deletion", "transaction", "temporary" */
+  uint64_t bytes;
+  int64_t mtime_ns; /**< last modification, ns since the Unix epoch */
+} clance_fsck_orphan;
+
+typedef struct clance_fsck_result {
+  size_t num_versions;
+  uint64_t oldest_version, latest_version;
+  /** Distinct files checked. */
+  size_t data_files, deletion_files, transaction_files, tags;
+  clance_fsck_problem *problems;
+  size_t num_problems;
+  clance_fsck_orphan *orphans;
+  size_t num_orphans;
+  uint64_t orphan_bytes;
+} clance_fsck_result;
+
+/**
+ * Check every version of the dataset: the manifest parses, every data file it
+ * references exists with the recorded size and a readable footer (and the
+ * fragment's row count), every deletion file exists and is valid, the
+ * transaction record is there; every tag names an existing version with the
+ * right manifest size. Also lists the orphans: files under data/,
+ * _deletions/, _transactions/ and staging files in _versions/ that no version
+ * references (the files of a version whose manifest cannot be read show up
+ * as orphans). Problems are reported in *out (not as an error status); an
+ * error status means the check itself could not run (no dataset, or
+ * branches or base paths: CLANCE_EUNSUPPORTED). Free with
+ * clance_fsck_result_free().
+ */
+CLANCE_API clance_status clance_fsck(const char *uri, clance_fsck_result **out,
+                                     clance_error *err);
+CLANCE_API void clance_fsck_result_free(clance_fsck_result *result);
+
+typedef struct clance_gc_options {
+  /** Only orphans last modified more than this many seconds ago go
+   *  (younger ones may belong to writes in progress); default 7 days. */
+  int64_t older_than_seconds;
+  int dry_run;
+  clance_file_callback on_file;
+  void *ctx;
+} clance_gc_options;
+
+typedef struct clance_gc_stats {
+  uint64_t files_removed;
+  uint64_t bytes_removed;
+  /** Orphans kept because they are younger than the threshold. */
+  uint64_t files_kept;
+} clance_gc_stats;
+
+CLANCE_API void clance_gc_options_init(clance_gc_options *options);
+
+/**
+ * Remove orphans (as clance_fsck() lists them) older than the threshold. A
+ * file any version references (detached ones included) is never removed; the
+ * versions are listed again just before removing, so that a commit landing
+ * meanwhile is taken into account. A manifest that cannot be read stops the
+ * gc before anything is removed (its files would look orphaned). Datasets
+ * with branches or base paths are refused (CLANCE_EUNSUPPORTED).
+ */
+CLANCE_API clance_status clance_gc(const char *uri, const clance_gc_options *options,
+                                   clance_gc_stats *stats, clance_error *err);
 
 #ifdef __cplusplus
 }

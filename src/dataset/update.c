@@ -12,6 +12,7 @@
 #include "dataset/dataset.h"
 #include "dataset/fragreader.h"
 #include "dataset/match.h"
+#include "dataset/update.h"
 #include "table/deletion.h"
 
 /* ---- SET assignments: "col = literal, col2 = literal" ---- */
@@ -42,6 +43,13 @@ static clance_status bad(const char *text, const char *p, const char *what, clan
   return cl_err(err, CLANCE_EINVAL, "--set \"%s\": %s at offset %zu", text, what, (size_t)(p - text));
 }
 
+/* A literal that does not fit its column: name the column and its type. */
+static clance_status bad_value(const char *text, const char *p, const cl_field *f, const char *what,
+                               clance_error *err) {
+  return cl_err(err, CLANCE_EINVAL, "--set \"%s\": column \"%s\" (%s): %s at offset %zu", text,
+                f->name, cl_type_name(f->type), what, (size_t)(p - text));
+}
+
 /* Parse a literal at *p into a one-element builder of field f (initialised
  * by the caller). */
 static clance_status literal(const char *text, const char **p, const cl_field *f, cl_arr *a,
@@ -55,11 +63,11 @@ static clance_status literal(const char *text, const char **p, const cl_field *f
   }
   if (**p == '\'') {
     if (f->type != CL_TYPE_UTF8 && f->type != CL_TYPE_LARGE_UTF8)
-      return bad(text, *p, "a string for a non-string column", err);
+      return bad_value(text, *p, f, "a string for a non-string column", err);
     const char *s = *p + 1;
     for (;;) {
       if (!*s)
-        return bad(text, *p, "unterminated string", err);
+        return bad_value(text, *p, f, "unterminated string", err);
       if (*s == '\'' && s[1] == '\'') {
         CL_TRY(cl_buf_append(&a->values, "'", 1, err));
         s += 2;
@@ -76,7 +84,7 @@ static clance_status literal(const char *text, const char **p, const cl_field *f
   }
   if (!strncasecmp(*p, "true", 4) || !strncasecmp(*p, "false", 5)) {
     if (f->type != CL_TYPE_BOOL)
-      return bad(text, *p, "a boolean for a non-boolean column", err);
+      return bad_value(text, *p, f, "a boolean for a non-boolean column", err);
     int v = tolower((unsigned char)**p) == 't';
     *p += v ? 4 : 5;
     CL_TRY(cl_buf_fill(&a->values, v ? 1 : 0, 1, err));
@@ -87,7 +95,7 @@ static clance_status literal(const char *text, const char **p, const cl_field *f
   if (f->type == CL_TYPE_FLOAT32 || f->type == CL_TYPE_FLOAT64) {
     double d = strtod(*p, &end);
     if (end == *p)
-      return bad(text, *p, "expected a number", err);
+      return bad_value(text, *p, f, "expected a number", err);
     *p = end;
     if (f->type == CL_TYPE_FLOAT32) {
       float x = (float)d;
@@ -111,16 +119,16 @@ static clance_status literal(const char *text, const char **p, const cl_field *f
   uint64_t bits;
   if (is_unsigned) {
     if (**p == '-')
-      return bad(text, *p, "a negative value for an unsigned column", err);
+      return bad_value(text, *p, f, "a negative value for an unsigned column", err);
     unsigned long long u = strtoull(*p, &end, 10);
     if (end == *p || errno == ERANGE || (w < 8 && u >> (8 * w)))
-      return bad(text, *p, "an integer out of the column's range", err);
+      return bad_value(text, *p, f, "an integer out of the column's range", err);
     bits = u;
   } else {
     long long v = strtoll(*p, &end, 10);
     long long lim = w < 8 ? (1ll << (8 * w - 1)) : 0;
     if (end == *p || errno == ERANGE || (w < 8 && (v < -lim || v >= lim)))
-      return bad(text, *p, "an integer out of the column's range", err);
+      return bad_value(text, *p, f, "an integer out of the column's range", err);
     bits = (uint64_t)v;
   }
   *p = end;
@@ -325,9 +333,9 @@ static void remove_files(const char *root, const update_plan *p) {
   }
 }
 
-static clance_status update_once(const char *uri, const char *set, const char *where,
-                                 const clance_commit_options *options, uint64_t *out_version,
-                                 uint64_t *num_updated, clance_error *err) {
+static clance_status update_once(const char *uri, uint64_t read_version, const char *set,
+                                 const char *where, const clance_commit_options *options,
+                                 uint64_t *out_version, uint64_t *num_updated, clance_error *err) {
   cl_dataset *ds = NULL;
   cl_filter *flt = NULL;
   set_list sl = {0};
@@ -335,7 +343,7 @@ static clance_status update_once(const char *uri, const char *set, const char *w
   clance_operation *op = NULL;
   cl_schema schema = {0};
   clance_status st;
-  CL_CHECK(st, clance_dataset_open(uri, 0, &ds, err));
+  CL_CHECK(st, clance_dataset_open(uri, read_version, &ds, err));
   CL_CHECK(st, parse_set(set, &ds->schema, &sl, err));
   if (where)
     CL_CHECK(st, cl_filter_parse(where, &ds->schema, &flt, err));
@@ -375,21 +383,29 @@ fail:
   return st;
 }
 
-clance_status clance_dataset_update(const char *uri, const char *set, const char *where,
-                                    const clance_commit_options *options, uint64_t *out_version,
-                                    uint64_t *num_updated, clance_error *err) {
-  CL_PUBLIC_ERR(err, local);
+clance_status cl_dataset_update_at(const char *uri, uint64_t read_version, const char *set,
+                                   const char *where, const clance_commit_options *options,
+                                   uint64_t *out_version, uint64_t *num_updated,
+                                   clance_error *err) {
   if (!uri || !set || !out_version)
     return cl_err(err, CLANCE_EINVAL, "clance_dataset_update: NULL argument");
   uint64_t n = 0;
-  uint32_t tries = options && options->max_retries ? options->max_retries : 20;
+  /* Pinned to a read version: one attempt, whose conflicts are reported. */
+  uint32_t tries = read_version ? 1 : options && options->max_retries ? options->max_retries : 20;
   clance_status st = CLANCE_OK;
   for (uint32_t attempt = 0; attempt < tries; attempt++) {
-    st = update_once(uri, set, where, options, out_version, &n, err);
+    st = update_once(uri, read_version, set, where, options, out_version, &n, err);
     if (st != CLANCE_ECONFLICT_RETRYABLE)
       break;
   }
   if (num_updated)
     *num_updated = st ? 0 : n;
   return st;
+}
+
+clance_status clance_dataset_update(const char *uri, const char *set, const char *where,
+                                    const clance_commit_options *options, uint64_t *out_version,
+                                    uint64_t *num_updated, clance_error *err) {
+  CL_PUBLIC_ERR(err, local);
+  return cl_dataset_update_at(uri, 0, set, where, options, out_version, num_updated, err);
 }

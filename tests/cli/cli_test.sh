@@ -155,6 +155,71 @@ expect_fail "garbage manifest as latest" 1 "ECORRUPT" "$CLANCE" info ./broken4
 echo x > broken4/_versions/5.manifest
 expect_fail "mixed manifest naming" 1 "mixes V1 and V2" "$CLANCE" info ./broken4
 
+# ---- every other operation: delete, update, add/drop/alter columns, restore, config, optimize ----
+# ids 0..99 in fragments of 20 rows; each step checked through scan/count/versions.
+( echo id,x,s; for i in $(seq 0 99); do echo "$i,$((i * 10)),s$i"; done ) > ops.csv
+OSPEC='id:int64,x:int32,s:string'
+"$CLANCE" write-fragments ./ops --schema "$OSPEC" --input ops.csv --format csv --max-rows-per-file 20 > o1.json
+"$CLANCE" commit ./ops --operation overwrite --read-version 0 --schema "$OSPEC" o1.json > /dev/null
+sumids() { "$CLANCE" scan ./ops --columns id --format csv | awk 'NR > 1 { s += $1; n++ } END { print n, s }'; }
+last_op() { "$CLANCE" versions ./ops | tail -1 | grep -Eo '"operation": *"[A-Za-z]+"' | grep -Eo '[A-Za-z]+"$' | tr -d '"'; }
+expect_eq "delete prints the new version" "2" "$("$CLANCE" delete ./ops --where 'id = 3 OR id = 4')"
+expect_eq "delete: rows and ids left" "98 4943" "$(sumids)"
+expect_eq "delete: a Delete transaction" "Delete" "$(last_op)"
+ls ops/_deletions/*.arrow > /dev/null 2>&1 && ok "few deleted rows: Arrow deletion file" || bad "few deleted rows: no .arrow file"
+expect_eq "delete of a whole fragment removes it" "3" "$("$CLANCE" delete ./ops --where 'id >= 80')"
+expect_eq "fragments after removing one" "4" "$("$CLANCE" info ./ops | grep -Eo '"num_fragments": [0-9]+' | grep -Eo '[0-9]+$')"
+expect_eq "nothing matched: version unchanged" "3" "$("$CLANCE" delete ./ops --where 'id = 1000')"
+expect_fail "delete on a missing column" 1 'column "nope" is not in the schema' "$CLANCE" delete ./ops --where 'nope = 1'
+expect_eq "failed delete commits nothing" "3" "$("$CLANCE" versions ./ops | wc -l | tr -d ' ')"
+# Distributed delete: two workers on disjoint fragments, one commit.
+"$CLANCE" delete ./ops --where 'x < 30 OR x > 700' --read-version 3 --fragments 0 --no-commit --output d0.json > /dev/null
+"$CLANCE" delete ./ops --where 'x < 30 OR x > 700' --read-version 3 --fragments 1,2,3 --no-commit --output d1.json > /dev/null
+expect_eq "worker delete commits nothing" "3" "$("$CLANCE" versions ./ops | wc -l | tr -d ' ')"
+expect_eq "distributed delete: one commit" "4" \
+  "$("$CLANCE" commit ./ops --operation delete --read-version 3 --predicate 'x < 30 OR x > 700' d0.json d1.json)"
+expect_eq "distributed delete: rows left" "$(seq 3 70 | grep -vxE '3|4' | awk '{ s += $1; n++ } END { print n, s }')" "$(sumids)"
+expect_eq "update prints the new version" "5" "$("$CLANCE" update ./ops --set "x = -1, s = 'new'" --where 'id >= 10 AND id < 15')"
+expect_eq "update: rows changed" "5" "$("$CLANCE" count ./ops --filter "x = -1 AND s = 'new'")"
+expect_eq "update: row count unchanged" "66" "$("$CLANCE" count ./ops)"
+expect_eq "update: an Update transaction" "Update" "$(last_op)"
+expect_fail "update of a missing column" 1 'nope' "$CLANCE" update ./ops --set 'nope = 1'
+expect_fail "update with a value of the wrong type" 1 '"x"' "$CLANCE" update ./ops --set "x = 'text'"
+# add-columns by key (rows without a match get nulls), then drop and alter.
+( echo id,score; for i in $(seq 5 5 70); do echo "$i,$((i * 2)).5"; done ) > score.csv
+expect_eq "add-columns by key" "6" "$("$CLANCE" add-columns ./ops --schema score:float64 --input score.csv --key id)"
+expect_eq "add-columns: values by key" '{"id":20,"score":40.5}|{"id":21,"score":null}' \
+  "$("$CLANCE" scan ./ops --columns id,score --filter 'id = 20 OR id = 21' | tr '\n' '|' | sed 's/|$//')"
+expect_eq "add-columns: a Merge transaction" "Merge" "$(last_op)"
+( echo id,x; echo 5,1 ) > xcol.csv
+expect_fail "add-columns: an existing column" 1 '"x"' "$CLANCE" add-columns ./ops --schema x:int32 --input xcol.csv --key id
+( echo flag; for i in 1 2 3; do echo "$i"; done ) > short.csv
+expect_fail "add-columns by position: wrong row count" 1 'short.csv' "$CLANCE" add-columns ./ops --schema flag:int32 --input short.csv
+expect_eq "drop-columns" "7" "$("$CLANCE" drop-columns ./ops s)"
+expect_eq "drop-columns: schema" 'id x score' \
+  "$("$CLANCE" info ./ops | grep -Eo '"name": "[a-z_]+"' | grep -Eo '"[a-z_]+"$' | tr -d '"' | tr '\n' ' ' | sed 's/ $//')"
+expect_fail "drop a missing column" 1 'nope' "$CLANCE" drop-columns ./ops nope
+expect_eq "alter-column --rename" "8" "$("$CLANCE" alter-column ./ops x --rename xx)"
+expect_eq "renamed column reads" "66" "$("$CLANCE" count ./ops --filter 'xx IS NOT NULL')"
+expect_fail "--not-null on a column with nulls" 1 'null' "$CLANCE" alter-column ./ops score --not-null
+expect_eq "config set" "9" "$("$CLANCE" config ./ops set owner=cli-test)"
+expect_eq "config list" '"owner":"cli-test"' "$("$CLANCE" config ./ops list | grep -Eo '"owner": *"cli-test"' | tr -d ' ')"
+expect_eq "config unset" "10" "$("$CLANCE" config ./ops unset owner)"
+# optimize: 4 small fragments with deletions become one, same rows.
+before=$("$CLANCE" scan ./ops --format csv)
+expect_eq "optimize merges fragments" '"fragments_added":1' \
+  "$("$CLANCE" optimize ./ops --json | grep -Eo '"fragments_added":[0-9]+')"
+expect_eq "optimize keeps rows and order" "$before" "$("$CLANCE" scan ./ops --format csv)"
+expect_eq "optimize: a Rewrite transaction" "Rewrite" "$(last_op)"
+expect_eq "optimize: no deletion files left in the latest version" "0" \
+  "$("$CLANCE" info ./ops | grep -Eo '"deletion_file": [^n]' | wc -l | tr -d ' ')"
+expect_eq "optimize again: nothing to do" "11" "$("$CLANCE" optimize ./ops)"
+expect_fail "optimize: bad threshold" 2 'deletion-threshold' "$CLANCE" optimize ./ops --deletion-threshold 2
+expect_eq "restore version 1" "12" "$("$CLANCE" restore ./ops 1)"
+expect_eq "restored rows" "100 4950" "$(sumids)"
+expect_fail "restore a missing version" 1 'version 99' "$CLANCE" restore ./ops 99
+expect_eq "history kept" "12" "$("$CLANCE" versions ./ops | wc -l | tr -d ' ')"
+
 # ---- concurrent appends: every commit lands, none is lost ----
 "$CLANCE" write-fragments ./conc --schema "$SPEC" --input w1.jsonl > c0.json
 "$CLANCE" commit ./conc --operation overwrite --read-version 0 --schema "$SPEC" c0.json >/dev/null
@@ -229,6 +294,66 @@ expect_fail "workers with different columns" 1 "m0.json and m2.json were written
   "$CLANCE" commit ./mix --operation overwrite --read-version 0 --schema "$SPEC" m0.json m2.json
 [ ! -d mix/_versions ] && ok "mismatched workers published nothing" || bad "mix/_versions exists"
 expect_eq "failed commits left dist_write alone" "7" "$("$CLANCE" count ./dist_write)"
+
+# ---- tags, cleanup of old versions, fsck, gc ----
+"$CLANCE" write-fragments ./maint --schema "$SPEC" --input w1.jsonl > t1.json
+"$CLANCE" commit ./maint --operation overwrite --read-version 0 --schema "$SPEC" t1.json > /dev/null
+"$CLANCE" write-fragments ./maint --schema "$SPEC" --input w3.jsonl > t2.json
+"$CLANCE" commit ./maint --operation overwrite --read-version 1 --schema "$SPEC" t2.json > /dev/null
+"$CLANCE" write-fragments ./maint --schema "$SPEC" --input w2.csv --format csv > t3.json
+"$CLANCE" commit ./maint --operation append --read-version 2 t3.json > /dev/null
+expect_eq "tag create prints the version" "1" "$("$CLANCE" tag create ./maint first --version 1)"
+expect_eq "tag create of the latest" "3" "$("$CLANCE" tag create ./maint newest)"
+expect_eq "tag list" '{"name": "first", "version": 1, "manifest_size": '"$(stat -c %s maint/_versions/18446744073709551614.manifest)"'}
+{"name": "newest", "version": 3, "manifest_size": '"$(stat -c %s maint/_versions/18446744073709551612.manifest)"'}' \
+  "$("$CLANCE" tag list ./maint)"
+grep -q '"manifestSize": ' maint/_refs/tags/first.json && ok "tag file uses Lance's keys" || bad "tag file: $(cat maint/_refs/tags/first.json)"
+expect_fail "tag exists" 1 "EEXISTS.*tag \"first\" already exists" "$CLANCE" tag create ./maint first
+expect_fail "tag of a missing version" 1 "ENOTFOUND.*no version 9" "$CLANCE" tag create ./maint nine --version 9
+expect_fail "bad tag name" 1 "EINVAL.*two consecutive dots" "$CLANCE" tag create ./maint 'a..b'
+expect_fail "tag name with a slash" 1 "EINVAL.*only letters" "$CLANCE" tag create ./maint 'a/b'
+expect_fail "unknown tag subcommand" 2 "unknown subcommand \"move\"" "$CLANCE" tag move ./maint first
+expect_fail "tag delete without a name" 2 "delete needs a NAME" "$CLANCE" tag delete ./maint
+expect_eq "scan --tag" '{"a":1,"b":"x"}
+{"a":2,"b":"y"}
+{"a":3,"b":"z"}' "$("$CLANCE" scan ./maint --tag first)"
+expect_eq "count --tag" "3" "$("$CLANCE" count ./maint --tag first)"
+expect_eq "take --tag" '{"a":3,"b":"z"}' "$("$CLANCE" take ./maint --tag first --rows 2)"
+"$CLANCE" info ./maint --tag first | grep -q '"version": 1,' && ok "info --tag" || bad "info --tag"
+expect_fail "--tag with --version" 2 "mutually exclusive" "$CLANCE" scan ./maint --tag first --version 1
+expect_fail "missing tag" 1 "ENOTFOUND.*no tag \"nope\"" "$CLANCE" count ./maint --tag nope
+expect_fail "cleanup of a tagged version" 1 "EINVAL.*\"first\" \(version 1\).*--keep-tagged" \
+  "$CLANCE" cleanup ./maint --older-than 0s
+expect_fail "cleanup: bad duration" 2 "unknown unit \"x\"" "$CLANCE" cleanup ./maint --older-than 3x
+"$CLANCE" fsck ./maint > fsck.out && ok "fsck of a sound dataset" || bad "fsck: $(cat fsck.out)"
+grep -q "0 problems" fsck.out && ok "fsck summary" || bad "fsck summary: $(cat fsck.out)"
+"$CLANCE" cleanup ./maint --older-than 0s --keep-tagged --dry-run > dry.out
+grep -q "would remove manifest _versions/18446744073709551613.manifest" dry.out &&
+  [ -f maint/_versions/18446744073709551613.manifest ] && ok "cleanup --dry-run" || bad "cleanup --dry-run: $(cat dry.out)"
+"$CLANCE" cleanup ./maint --older-than 0s --keep-tagged --json > clean.out
+# Version 2's files are younger than the oldest kept version (1, tagged):
+# Lance leaves them alone, so only the manifest goes.
+expect_eq "cleanup removes version 2 only" '{"dry_run": false, "old_versions": 1, "data_files": 0, "deletion_files": 0, "transaction_files": 0, "temporary_files": 0, "bytes_removed": '"$(grep -o '"bytes_removed": [0-9]*' clean.out | grep -o '[0-9]*$')"'}' "$(cat clean.out)"
+expect_fail "a removed version" 1 "ENOTFOUND" "$CLANCE" count ./maint --version 2
+expect_eq "tagged version after cleanup" "3" "$("$CLANCE" count ./maint --tag first)"
+"$CLANCE" tag delete ./maint first && ok "tag delete" || bad "tag delete"
+expect_fail "tag delete twice" 1 "ENOTFOUND.*no tag \"first\"" "$CLANCE" tag delete ./maint first
+"$CLANCE" cleanup ./maint --older-than 0s > clean.out
+grep -q "^removed data data/" clean.out && ok "cleanup after the tag is gone" || bad "cleanup: $(cat clean.out)"
+expect_eq "latest after cleanup" "4" "$("$CLANCE" count ./maint)"
+echo junk > maint/data/orphan.lance
+"$CLANCE" fsck ./maint > fsck.out && grep -q "^orphan: data data/orphan.lance (5 bytes)" fsck.out &&
+  ok "fsck lists orphans without failing" || bad "fsck orphans: $(cat fsck.out)"
+"$CLANCE" gc ./maint > gc.out && [ -f maint/data/orphan.lance ] && grep -q "kept 2 younger" gc.out &&
+  ok "gc keeps young orphans" || bad "gc: $(cat gc.out)"
+"$CLANCE" gc ./maint --older-than 0s > gc.out && [ ! -f maint/data/orphan.lance ] &&
+  grep -q "removed 2 files" gc.out &&
+  ok "gc --older-than 0s" || bad "gc: $(cat gc.out)"
+"$CLANCE" fsck ./maint --json | grep -q '"problems": \[\], "orphans": \[\]' && ok "fsck --json" || bad "fsck --json"
+rm maint/data/"$(ls maint/data | head -1)"
+expect_fail "fsck finds a missing data file" 1 "has 1 problem" "$CLANCE" fsck ./maint
+"$CLANCE" fsck ./maint 2>/dev/null | grep -q "^problem: version [0-9]*: data/.*is missing" && ok "fsck names the file" ||
+  bad "fsck problem line"
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -7,6 +7,7 @@
 // lance-to-clance: Lance writes each case, clance scans it, values must equal the case rows.
 // clance-to-lance: clance writes each case (two workers + one commit), Lance reads it back.
 // mixed: versions made alternately by clance and Lance on one dataset, each read by the other.
+// (--cases tags runs only the clance-to-lance tags and cleanup check.)
 // Prints one line per check and a final "N passed, N failed, N expected failures" line;
 // exits 1 when any check failed.
 'use strict';
@@ -338,10 +339,13 @@ function clanceOps(o, work, v) {
   cl('alter-column', ds, 'i16', '--rename', 'i16_renamed');
   cl('config', ds, 'set', 'clance.test=1');
   cl('delete', ds, '--where', 'id < 1000');                     // removes whole fragments
+  cl('optimize', ds, '--target-rows-per-fragment', '700');      // Rewrite: merge + drop deletions
   cl('restore', ds, '3');
   // Lance continues the history; clance reads its version too.
   // Rows past the special ones (Lance's add refuses NaN in vectors).
   node('lance_append.js', [ds, 'all_types', '--rows', '50', '--from', '100']);
+  // Compaction over Lance's fragment and ours (deletion vectors materialised).
+  cl('optimize', ds);
   // Lance reads every version in one run.
   const prefix = path.join(work, `cops-${v}`);
   const versions = JSON.parse(node('lance_dump.js', [ds, '--all-versions', prefix]));
@@ -358,6 +362,68 @@ function clanceOps(o, work, v) {
     }
   }
   if (versions.length < 12) throw new Error(`expected at least 12 versions, Lance lists ${versions.length}`);
+}
+
+// Tags and cleanup against the real Lance: each reads the other's tags
+// (checkout by tag gives the same rows), both write the same tag JSON, and
+// after `clance cleanup` (and gc) Lance still reads the latest and the tagged
+// versions. Lance steps are batched: each Lance start costs a second.
+function tagsCleanup(o, work, v) {
+  const ds = path.join(work, `tags-${v}.lance`);
+  fs.rmSync(ds, { recursive: true, force: true });
+  const spec = 'a:int32,b:string';
+  const rows = (name, text) => { const f = path.join(work, `tags-${v}.${name}.jsonl`); fs.writeFileSync(f, text); return f; };
+  const seedRows = '{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n{"a":3,"b":"z"}\n';
+  const lastRows = '{"a":9,"b":"last"}\n';
+  const commit = (op, readVersion, input) => {
+    const f = path.join(work, `tags-${v}.${readVersion}.json`);
+    run(o.clance, ['write-fragments', ds, '--schema', spec, '--input', input, '--data-storage-version', v, '--output', f]);
+    return run(o.clance, ['commit', ds, '--operation', op, '--read-version', String(readVersion), '--schema', spec, f]).trim();
+  };
+  const cl = (...args) => run(o.clance, args).trim();
+  const lance = (...steps) => JSON.parse(node('lance_tags.js', [ds, ...steps]));
+  const same = (want, got, what) => {
+    const x = rows(`${what.replace(/\W+/g, '_')}.want`, want), y = rows(`${what.replace(/\W+/g, '_')}.got`, got);
+    try { compare(x, y, spec); } catch (e) { throw new Error(`${what}: ${e.message}`); }
+  };
+  commit('overwrite', 0, rows('seed', seedRows));                       // version 1 (clance)
+  node('lance_append.js', [ds, 'seed']);                                // version 2 (Lance)
+  commit('append', 2, rows('third', '{"a":4,"b":null}\n'));              // version 3 (clance)
+  // clance tags, Lance lists and checks out; Lance tags.
+  if (cl('tag', 'create', ds, 'by-clance', '--version', '1') !== '1') throw new Error('tag create did not print 1');
+  const [lanceTags, tagged1, , rows2] = lance('list', 'scan:by-clance', 'create:by-lance:2', 'rows:2');
+  if (JSON.stringify(lanceTags) !== '{"by-clance":1}') throw new Error(`Lance lists tags ${JSON.stringify(lanceTags)}`);
+  same(seedRows, tagged1, 'Lance checkout of the clance tag');
+  // clance lists and scans Lance's tag.
+  const listed = cl('tag', 'list', ds).split('\n').map((l) => JSON.parse(l));
+  const theirs = listed.find((t) => t.name === 'by-lance');
+  const m2 = path.join(ds, '_versions', '18446744073709551613.manifest');
+  if (listed.length !== 2 || !theirs || theirs.version !== 2 || theirs.manifest_size !== fs.statSync(m2).size)
+    throw new Error(`clance lists ${JSON.stringify(listed)}`);
+  same(rows2, cl('scan', ds, '--tag', 'by-lance') + '\n', 'clance scan --tag of the Lance tag');
+  // Both tag files have the same bytes apart from the values.
+  const shape = (name) => fs.readFileSync(path.join(ds, '_refs', 'tags', `${name}.json`), 'utf8')
+    .replace(/"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"/g, '"T"').replace(/\d+/g, 'N');
+  if (shape('by-clance') !== shape('by-lance'))
+    throw new Error(`tag JSON differs: clance ${JSON.stringify(shape('by-clance'))}, Lance ${JSON.stringify(shape('by-lance'))}`);
+  // Overwrite, then clean up everything old but the tagged versions.
+  commit('overwrite', 3, rows('last', lastRows));                       // version 4
+  cl('cleanup', ds, '--older-than', '0s', '--keep-tagged');
+  const [latest, kept, versions] = lance('rows', 'scan:by-clance', 'versions', 'delete:by-lance');
+  same(lastRows, latest, 'Lance reads the latest after cleanup');
+  same(seedRows, kept, 'Lance reads a kept tagged version');
+  if (versions.join(',') !== '1,2,4') throw new Error(`Lance lists versions ${versions} after cleanup`);
+  // Without tags only the latest stays; gc takes what the first cleanup had
+  // to leave (files younger than the tagged version 1).
+  cl('tag', 'delete', ds, 'by-clance');
+  const out = cl('cleanup', ds, '--older-than', '0s', '--json');
+  if (JSON.parse(out).old_versions !== 2) throw new Error(`cleanup: ${out}`);
+  cl('gc', ds, '--older-than', '0s');
+  const fsck = cl('fsck', ds);
+  if (!/ 0 problems, 0 orphans/.test(fsck)) throw new Error(`fsck after cleanup and gc: ${fsck}`);
+  const [finalVersions, finalRows] = lance('versions', 'rows');
+  if (finalVersions.join(',') !== '4') throw new Error(`Lance lists versions ${finalVersions} at the end`);
+  same(lastRows, finalRows, 'Lance reads the latest after cleanup and gc');
 }
 
 function normaliseSpec(spec) {
@@ -426,6 +492,8 @@ function main() {
       }
       if (d === 'clance-to-lance' && (!o.cases || o.cases.includes('all_types')))
         check(`${d}:operations:${v}`, () => clanceOps(o, work, v));
+      if (d === 'clance-to-lance' && (!o.cases || o.cases.includes('tags')))
+        check(`${d}:tags-cleanup:${v}`, () => tagsCleanup(o, work, v));
       if (d === 'lance-to-clance') {
         check(`${d}:operations:${v}`, () => lanceOps(o, work, v, false));
         check(`${d}:operations-stable-row-ids:${v}`, () => lanceOps(o, work, v, true));

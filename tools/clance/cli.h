@@ -62,6 +62,10 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...);
 
 void cli_print_help(FILE *out, const cli_command *cmd);
 
+/* Open the dataset pos[0] at the command's --version N or --tag NAME (which
+ * exclude each other); on failure prints why and returns the exit code. */
+int cli_open_dataset(const cli_command *cmd, const cli_args *a, clance_dataset **out);
+
 extern const cli_command cli_cmd_write_fragments;
 extern const cli_command cli_cmd_commit;
 extern const cli_command cli_cmd_scan;
@@ -76,5 +80,10 @@ extern const cli_command cli_cmd_drop_columns;
 extern const cli_command cli_cmd_alter_column;
 extern const cli_command cli_cmd_restore;
 extern const cli_command cli_cmd_config;
+extern const cli_command cli_cmd_optimize;
+extern const cli_command cli_cmd_tag;
+extern const cli_command cli_cmd_cleanup;
+extern const cli_command cli_cmd_gc;
+extern const cli_command cli_cmd_fsck;
 
 #endif

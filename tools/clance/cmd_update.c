@@ -2,10 +2,13 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "dataset/update.h"
 
 static const cli_option opts[] = {
     {"--set", "ASSIGNMENTS", "new values, e.g. \"x = 0, s = 'done', f = NULL\" (required)"},
     {"--where", "PRED", "rows to update (default: every row)"},
+    {"--read-version", "N", "compute the update on version N and commit it as prepared on N: a\n"
+                            "conflicting commit made since fails (exit 3 or 4) instead of being redone"},
     {"--max-retries", "N", "attempts on conflicts with concurrent commits (default 20)"},
     {NULL, NULL, NULL}};
 
@@ -15,11 +18,14 @@ static int run(const cli_command *cmd, const cli_args *a) {
     return cli_usage_error(cmd, "--set is required");
   clance_commit_options co;
   clance_commit_options_init(&co);
-  uint64_t retries, version, n;
+  uint64_t retries, version, n, read_version = 0;
   if (cli_get_u64(cmd, a, "--max-retries", &retries))
     co.max_retries = (uint32_t)(retries ? retries : 1);
+  if (cli_get_u64(cmd, a, "--read-version", &read_version) && read_version == 0)
+    return cli_usage_error(cmd, "--read-version must be a version (1 or more)");
   clance_error err;
-  if (clance_dataset_update(a->pos[0], set, cli_get(cmd, a, "--where"), &co, &version, &n, &err))
+  if (cl_dataset_update_at(a->pos[0], read_version, set, cli_get(cmd, a, "--where"), &co, &version,
+                           &n, &err))
     return cli_fail(cmd->name, &err);
   printf("%llu\n", (unsigned long long)version);
   return EXIT_OK;
@@ -27,7 +33,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
 
 const cli_command cli_cmd_update = {
     "update",
-    "URI --set \"COL = VALUE[, ...]\" [--where PRED]",
+    "URI --set \"COL = VALUE[, ...]\" [--where PRED] [--read-version N]",
     "Set columns of the rows matching a filter and print the new version.",
     "Lance's Update in REWRITE_ROWS mode: the matching rows are deleted from their fragments\n"
     "(deletion vectors) and written again with the new values as new fragments, in one\n"

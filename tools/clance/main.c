@@ -4,13 +4,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "man.h"
 #include "io/fs.h"
+#include "table/manifest.h"
 
 static const cli_command *const commands[] = {
     &cli_cmd_write_fragments, &cli_cmd_commit, &cli_cmd_scan,     &cli_cmd_take,
     &cli_cmd_count,           &cli_cmd_info,   &cli_cmd_versions, &cli_cmd_delete,
     &cli_cmd_add_columns,     &cli_cmd_update, &cli_cmd_drop_columns, &cli_cmd_alter_column,
-    &cli_cmd_restore,         &cli_cmd_config,
+    &cli_cmd_restore,         &cli_cmd_config,          &cli_cmd_optimize,
+    &cli_cmd_tag,             &cli_cmd_cleanup,         &cli_cmd_gc,          &cli_cmd_fsck,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -121,17 +124,29 @@ void cli_print_help(FILE *out, const cli_command *cmd) {
       char left[64];
       snprintf(left, sizeof left, "%s%s%s", cmd->opts[i].name, cmd->opts[i].arg ? " " : "",
                cmd->opts[i].arg ? cmd->opts[i].arg : "");
-      fprintf(out, "  %-28s %s\n", left, cmd->opts[i].help);
+      /* Continuation lines of the help (after '\n') line up under its first. */
+      if (strlen(left) > 28)
+        fprintf(out, "  %s\n  %-28s ", left, "");
+      else
+        fprintf(out, "  %-28s ", left);
+      for (const char *h = cmd->opts[i].help; *h; h++)
+        if (*h == '\n')
+          fprintf(out, "\n  %-28s ", "");
+        else
+          fputc(*h, out);
+      fputc('\n', out);
     }
   }
   fprintf(out, "  %-28s %s\n\n%s", "--help", "show this help", exit_codes);
 }
 
+/* Shared by --help and the manual page (--help-man). */
+static const char *const intro =
+    "Write and read Lance datasets; the two phases of a distributed write are\n"
+    "'write-fragments' (on every worker) and 'commit' (once, on a coordinator).\n";
+
 static void print_usage(FILE *out) {
-  fprintf(out, "Usage: clance COMMAND [ARGS]\n\n"
-               "Write and read Lance datasets; the two phases of a distributed write are\n"
-               "'write-fragments' (on every worker) and 'commit' (once, on a coordinator).\n\n"
-               "Commands:\n");
+  fprintf(out, "Usage: clance COMMAND [ARGS]\n\n%s\nCommands:\n", intro);
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(out, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
   fprintf(out, "\nRun 'clance COMMAND --help' for a command's options.\n"
@@ -190,9 +205,18 @@ int main(int argc, char **argv) {
     print_usage(stdout);
     return EXIT_OK;
   }
+  if (!strcmp(argv[1], "--help-man")) { /* hidden: the manual page, built from the tables */
+    cli_print_man(stdout, commands, N_COMMANDS, intro, exit_codes);
+    return EXIT_OK;
+  }
   if (!strcmp(argv[1], "--version")) {
-    printf("clance %s (library %s); Lance data file formats 2.0, 2.1 (default), 2.2; "
-           "manifest format 0.2\n", CLANCE_VERSION_STRING, clance_version());
+    printf("clance %s (library %s)\n"
+           "Lance data file formats: 2.0, 2.1 (default), 2.2 (read and written)\n"
+           "Lance table format: manifest format 0.2, V2 (default) and V1 manifest names,\n"
+           "transaction files, deletion files (Arrow IPC and roaring bitmaps);\n"
+           "feature flags read 0x%x, written 0x%x\n",
+           CLANCE_VERSION_STRING, clance_version(), (unsigned)CL_READER_FLAGS_SUPPORTED,
+           (unsigned)CL_WRITER_FLAGS_SUPPORTED);
     return EXIT_OK;
   }
   for (size_t i = 0; i < N_COMMANDS; i++) {
