@@ -7,7 +7,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 PKGS="build-essential cmake ninja-build pkg-config libprotobuf-c-dev protobuf-c-compiler
       libzstd-dev liblz4-dev libroaring-dev libopenmpi-dev openmpi-bin
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev
+      gfortran doxygen groff-base debhelper devscripts lintian fakeroot"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

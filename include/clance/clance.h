@@ -1,5 +1,6 @@
-/*
- * clance — a native C library for Lance datasets.
+/**
+ * @file clance.h
+ * @brief clance — a native C library for Lance datasets.
  *
  * One public header. Conventions:
  *   - every function that can fail returns a clance_status (CLANCE_OK == 0);
@@ -13,6 +14,13 @@
  * Thread safety: no global state. Distinct handles may be used from distinct
  * threads freely. A clance_dataset is immutable once opened and may be shared by
  * threads (each scan gets its own stream); a stream itself is single-threaded.
+ * Two processes (or threads) may write fragments into one dataset at once; commits
+ * to one dataset from several processes are serialised by the commit protocol
+ * (see clance_commit()).
+ *
+ * Errors: when a function fails, `err` (if not NULL) holds the status and a
+ * message; the caller frees only what a successful call returned. Functions
+ * returning void or a plain value cannot fail.
  */
 #ifndef CLANCE_CLANCE_H
 #define CLANCE_CLANCE_H
@@ -28,6 +36,7 @@ extern "C" {
 /* Arrow C Data Interface and C Stream Interface (ABI from the Arrow spec).  */
 /* The guards are the canonical ones, so copies in other projects coexist.   */
 /* ------------------------------------------------------------------------- */
+/** @cond ARROW_ABI (documented by the Arrow project: the C Data Interface) */
 #ifndef ARROW_C_DATA_INTERFACE
 #define ARROW_C_DATA_INTERFACE
 
@@ -74,10 +83,12 @@ struct ArrowArrayStream {
 };
 
 #endif /* ARROW_C_STREAM_INTERFACE */
+/** @endcond */
 
 /* ------------------------------------------------------------------------- */
 /* Export macro and version                                                   */
 /* ------------------------------------------------------------------------- */
+/** Marks the exported functions (the shared library exports nothing else). */
 #if defined(_WIN32)
 #define CLANCE_API
 #elif defined(__GNUC__)
@@ -86,22 +97,24 @@ struct ArrowArrayStream {
 #define CLANCE_API
 #endif
 
-#define CLANCE_VERSION_MAJOR 0
-#define CLANCE_VERSION_MINOR 1
-#define CLANCE_VERSION_PATCH 0
-#define CLANCE_VERSION_STRING "0.1.0"
+#define CLANCE_VERSION_MAJOR 0 /**< major version of this header (the SONAME's number) */
+#define CLANCE_VERSION_MINOR 1 /**< minor version of this header */
+#define CLANCE_VERSION_PATCH 0 /**< patch version of this header */
+#define CLANCE_VERSION_STRING "0.1.0" /**< version of this header; compare clance_version() */
 
-/** Library version, "major.minor.patch". */
+/** Version of the library actually loaded, "major.minor.patch" (a static
+ *  string: do not free). Thread-safe. */
 CLANCE_API const char *clance_version(void);
 
 /* ------------------------------------------------------------------------- */
 /* Errors                                                                     */
 /* ------------------------------------------------------------------------- */
+/** Result of every clance function that can fail; CLANCE_OK is 0. */
 typedef enum clance_status {
-  CLANCE_OK = 0,
+  CLANCE_OK = 0, /**< success */
   /** A caller argument is invalid (bad option, unknown type name, ...). */
   CLANCE_EINVAL = 1,
-  CLANCE_ENOMEM = 2,
+  CLANCE_ENOMEM = 2, /**< out of memory */
   /** An operating-system I/O call failed. */
   CLANCE_EIO = 3,
   /** A dataset, version, file or column does not exist. */
@@ -125,18 +138,21 @@ typedef enum clance_status {
   CLANCE_EINTERNAL = 12
 } clance_status;
 
+/** Size of clance_error.message, the terminating NUL included. */
 #define CLANCE_ERROR_MESSAGE_SIZE 1024
 
 /** Caller-owned error detail. Zero-initialise it or let the library fill it. */
 typedef struct clance_error {
-  clance_status code;
-  char message[CLANCE_ERROR_MESSAGE_SIZE];
+  clance_status code;                      /**< the status the call returned */
+  char message[CLANCE_ERROR_MESSAGE_SIZE]; /**< what failed and where, NUL-terminated */
 } clance_error;
 
-/** Short stable name of a status code, e.g. "ECORRUPT". */
+/** Short stable name of a status code, e.g. "ECORRUPT" (a static string: do
+ *  not free; "EUNKNOWN" for values outside the enum). Thread-safe. */
 CLANCE_API const char *clance_status_name(clance_status status);
 
-/** Free a string or array returned by clance (JSON text, version lists). */
+/** Free a string or array returned by clance (JSON text, version and tag
+ *  lists). NULL is ignored. Thread-safe. */
 CLANCE_API void clance_free(void *ptr);
 
 /* ------------------------------------------------------------------------- */
@@ -163,8 +179,12 @@ CLANCE_API clance_status clance_schema_parse(const char *spec, struct ArrowSchem
 /** An ordered list of Lance FragmentMetadata. */
 typedef struct clance_fragments clance_fragments;
 
+/** A new empty list in *out; free it with clance_fragments_free().
+ *  Fails only with CLANCE_ENOMEM. */
 CLANCE_API clance_status clance_fragments_new(clance_fragments **out, clance_error *err);
+/** Free a list and everything in it; NULL is ignored. */
 CLANCE_API void clance_fragments_free(clance_fragments *fragments);
+/** Number of fragments in the list. */
 CLANCE_API size_t clance_fragments_count(const clance_fragments *fragments);
 /** Copy the fragment ids of the list, in order, into ids[0 .. count-1]. */
 CLANCE_API void clance_fragments_ids(const clance_fragments *fragments, uint64_t *ids);
@@ -194,6 +214,7 @@ CLANCE_API clance_status clance_fragments_from_json(const char *json, size_t len
 /* Writing fragments (phase 1 of a distributed write; never commits)         */
 /* ------------------------------------------------------------------------- */
 
+/** How clance_write_fragments() treats an existing dataset. */
 typedef enum clance_write_mode {
   /** Use the existing dataset's schema, field ids and storage version when the
    *  dataset exists (append); otherwise behave like CREATE. */
@@ -204,9 +225,12 @@ typedef enum clance_write_mode {
   CLANCE_WRITE_APPEND = 2
 } clance_write_mode;
 
+/** Options of clance_write_fragments() and clance_fragment_add_columns();
+ *  initialise with clance_write_options_init(). */
 typedef struct clance_write_options {
   /** "2.0", "2.1" or "2.2"; NULL means the dataset's version, else "2.1". */
   const char *data_storage_version;
+  /** Create, append or decide from the dataset (default CLANCE_WRITE_AUTO). */
   clance_write_mode mode;
   /** Start a new file (and fragment) after this many rows; 0 = 1048576. */
   uint64_t max_rows_per_file;
@@ -229,7 +253,7 @@ typedef struct clance_write_options {
   /** Resumable, idempotent workers: the id of this worker task (e.g. the slurm
    *  array index), letters, digits, '.', '_' and '-', at most 128 characters,
    *  not starting with '.'; NULL = none. A task's run records its data files
-   *  in <uri>/_clance_tasks/<task_id>.json (replaced atomically once every
+   *  in `<uri>/_clance_tasks/<task_id>.json` (replaced atomically once every
    *  file is written) with an attempt number one above the previous record's,
    *  then removes the files the previous attempt recorded (unless the latest
    *  version of the dataset references them). Re-running a task therefore
@@ -241,7 +265,7 @@ typedef struct clance_write_options {
   /** Called after every input batch (may be NULL) with the rows written so
    *  far and the bytes of data files written so far (encoded size). */
   void (*on_progress)(void *ctx, uint64_t rows, uint64_t bytes);
-  void *progress_ctx;
+  void *progress_ctx; /**< passed to on_progress */
 } clance_write_options;
 
 /** Fill `options` with the defaults. */
@@ -315,7 +339,7 @@ CLANCE_API void clance_fragments_task(const clance_fragments *fragments, const c
 
 /**
  * Check that `fragments` (tagged with a task id) are the latest attempt of
- * their task that <uri>/_clance_tasks/ records: the output of an attempt
+ * their task that `<uri>/_clance_tasks/` records: the output of an attempt
  * that a later run of the task replaced (whose data files may be gone) is
  * refused with CLANCE_EINVAL naming `source` (may be NULL),
  * the task and both attempts. Untagged fragments and tasks without a record
@@ -328,6 +352,9 @@ CLANCE_API clance_status clance_task_check(const char *uri, const clance_fragmen
 /* Commit (phase 2: one coordinator commits one transaction)                 */
 /* ------------------------------------------------------------------------- */
 
+/** A transaction to commit (opaque): made by a clance_operation_*()
+ *  constructor, committed with clance_commit(), freed with
+ *  clance_operation_free(). */
 typedef struct clance_operation clance_operation;
 
 /** Overwrite: the dataset becomes `schema` + `fragments` (creates it if absent). */
@@ -394,9 +421,9 @@ CLANCE_API clance_status clance_operation_restore(uint64_t version, clance_opera
 
 /** One group of a Rewrite: these fragments are replaced by those. */
 typedef struct clance_rewrite_group {
-  const uint64_t *old_fragment_ids;
-  size_t num_old;
-  const clance_fragments *new_fragments;
+  const uint64_t *old_fragment_ids;       /**< ids of the fragments replaced */
+  size_t num_old;                         /**< number of old_fragment_ids */
+  const clance_fragments *new_fragments;  /**< the fragments replacing them */
 } clance_rewrite_group;
 
 /** Rewrite (compaction): each group's old fragments are replaced by its new
@@ -413,6 +440,7 @@ CLANCE_API clance_status clance_operation_data_replacement(const clance_fragment
                                                            clance_operation **out,
                                                            clance_error *err);
 
+/** Which key-value map clance_operation_update_config() changes. */
 typedef enum clance_config_target {
   CLANCE_CONFIG_TABLE = 0,     /**< the table config (Lance's `config`) */
   CLANCE_CONFIG_METADATA = 1,  /**< table metadata */
@@ -425,8 +453,10 @@ CLANCE_API clance_status clance_operation_update_config(clance_config_target tar
                                                         const char *const *values, size_t num,
                                                         clance_operation **out,
                                                         clance_error *err);
+/** Free an operation (committed or not); NULL is ignored. */
 CLANCE_API void clance_operation_free(clance_operation *op);
 
+/** Options of clance_commit(); initialise with clance_commit_options_init(). */
 typedef struct clance_commit_options {
   /** Attempts when the version number was taken by a concurrent commit
    *  (compatible commits are rebased and retried); 0 = 20. */
@@ -442,6 +472,7 @@ typedef struct clance_commit_options {
   int overwrite_wins;
 } clance_commit_options;
 
+/** Fill `options` with the defaults. */
 CLANCE_API void clance_commit_options_init(clance_commit_options *options);
 
 /**
@@ -461,16 +492,21 @@ CLANCE_API clance_status clance_commit(const char *uri, const clance_operation *
 /* Reading                                                                    */
 /* ------------------------------------------------------------------------- */
 
+/** One version of a dataset, opened (opaque, immutable, shareable between
+ *  threads); close with clance_dataset_close(). */
 typedef struct clance_dataset clance_dataset;
 
 /** Open the dataset at `uri` at `version` (0 = latest). */
 CLANCE_API clance_status clance_dataset_open(const char *uri, uint64_t version,
                                              clance_dataset **out, clance_error *err);
+/** Close a dataset; streams made from it stay valid. NULL is ignored. */
 CLANCE_API void clance_dataset_close(clance_dataset *ds);
 
+/** The version this handle reads. */
 CLANCE_API uint64_t clance_dataset_version(const clance_dataset *ds);
 /** Rows visible at this version (deleted rows excluded). */
 CLANCE_API uint64_t clance_dataset_count_rows(const clance_dataset *ds);
+/** Fragments of this version. */
 CLANCE_API size_t clance_dataset_num_fragments(const clance_dataset *ds);
 /** "2.0", "2.1", "2.2" (or "0.1" for legacy datasets). */
 CLANCE_API const char *clance_dataset_data_storage_version(const clance_dataset *ds);
@@ -484,10 +520,12 @@ CLANCE_API clance_status clance_dataset_fragments(const clance_dataset *ds,
 CLANCE_API clance_status clance_dataset_info_json(const clance_dataset *ds, char **out,
                                                   clance_error *err);
 
+/** Options of scans, takes and counts; initialise with
+ *  clance_scan_options_init(). */
 typedef struct clance_scan_options {
   /** Columns to read, in output order; NULL/0 = all columns. */
   const char *const *columns;
-  size_t num_columns;
+  size_t num_columns; /**< entries in columns */
   /** Rows per batch; 0 = 65536. */
   uint64_t batch_size;
   /** Keep only rows where this predicate is true, e.g. "id > 10 AND s = 'x'":
@@ -498,9 +536,10 @@ typedef struct clance_scan_options {
   /** Scan only these fragments (ids), in this order; NULL/0 = every fragment
    *  in manifest order. A worker of a distributed job reads its share so. */
   const uint64_t *fragment_ids;
-  size_t num_fragment_ids;
+  size_t num_fragment_ids; /**< entries in fragment_ids */
 } clance_scan_options;
 
+/** Fill `options` with the defaults (all columns, no filter). */
 CLANCE_API void clance_scan_options_init(clance_scan_options *options);
 
 /**
@@ -593,12 +632,13 @@ CLANCE_API clance_status clance_dataset_update(const char *uri, const char *set,
                                                uint64_t *out_version, uint64_t *num_updated,
                                                clance_error *err);
 
+/** One version, as clance_list_versions() lists it. */
 typedef struct clance_version_info {
-  uint64_t version;
+  uint64_t version; /**< the version number */
   /** Commit time, nanoseconds since the Unix epoch (0 if unknown). */
   int64_t timestamp_ns;
-  uint64_t num_rows;
-  size_t num_fragments;
+  uint64_t num_rows;     /**< rows visible at this version */
+  size_t num_fragments;  /**< fragments of this version */
   /** Operation that produced the version ("Overwrite", "Append", ...). */
   char operation[32];
 } clance_version_info;
@@ -632,15 +672,16 @@ typedef struct clance_compact_options {
   uint32_t max_retries;
 } clance_compact_options;
 
+/** Fill `options` with the defaults. */
 CLANCE_API void clance_compact_options_init(clance_compact_options *options);
 
 /** What a compaction did (Lance's CompactionMetrics plus row counts). */
 typedef struct clance_compact_stats {
-  uint64_t fragments_removed;
-  uint64_t fragments_added;
+  uint64_t fragments_removed; /**< fragments replaced */
+  uint64_t fragments_added;   /**< fragments written */
   /** Data and deletion files of the replaced fragments. */
   uint64_t files_removed;
-  uint64_t files_added;
+  uint64_t files_added; /**< data files written */
   /** Rows written to the new fragments. */
   uint64_t rows_rewritten;
   /** Deleted rows that no fragment carries any more. */
@@ -668,9 +709,10 @@ CLANCE_API clance_status clance_dataset_compact(const char *uri,
  *  tags but creates only ASCII names. */
 #define CLANCE_TAG_NAME_MAX 200
 
+/** A tag, as clance_tag_list() lists it. */
 typedef struct clance_tag {
-  char name[CLANCE_TAG_NAME_MAX + 1];
-  uint64_t version;
+  char name[CLANCE_TAG_NAME_MAX + 1]; /**< the tag's name, NUL-terminated */
+  uint64_t version;                   /**< the version it names */
   /** Size in bytes of the version's manifest file, as the tag records it. */
   uint64_t manifest_size;
   /** Nonzero when the tag names a version of a branch (not of main). */
@@ -679,7 +721,7 @@ typedef struct clance_tag {
 
 /**
  * Tag `version` (0 = the latest) of the dataset as `name`: writes
- * _refs/tags/<name>.json as Lance does, atomically, failing with
+ * `_refs/tags/<name>.json` as Lance does, atomically, failing with
  * CLANCE_EEXISTS when the tag exists and CLANCE_ENOTFOUND when the version
  * does not. A bad name is CLANCE_EINVAL.
  */
@@ -729,22 +771,24 @@ typedef struct clance_cleanup_options {
   int error_if_tagged_old_versions;
   /** Report what would go without removing anything. */
   int dry_run;
-  clance_file_callback on_file;
-  void *ctx;
+  clance_file_callback on_file; /**< called for every file removed (may be NULL) */
+  void *ctx;                    /**< passed to on_file */
 } clance_cleanup_options;
 
+/** What clance_cleanup() removed (or, in a dry run, would remove). */
 typedef struct clance_cleanup_stats {
   /** Manifests removed. */
   uint64_t old_versions;
-  uint64_t data_files;
-  uint64_t deletion_files;
-  uint64_t transaction_files;
+  uint64_t data_files;        /**< data files removed */
+  uint64_t deletion_files;    /**< deletion files removed */
+  uint64_t transaction_files; /**< transaction files removed */
   /** Staging files left in _versions/ by interrupted commits. */
   uint64_t temporary_files;
   /** Bytes of every file removed, manifests included. */
   uint64_t bytes_removed;
 } clance_cleanup_stats;
 
+/** Fill `options` with the defaults. */
 CLANCE_API void clance_cleanup_options_init(clance_cleanup_options *options);
 
 /**
@@ -772,27 +816,32 @@ typedef struct clance_fsck_problem {
   uint64_t version;
   /** The file at fault, relative to the dataset root. */
   char *path;
-  char *message;
+  char *message; /**< what is wrong */
 } clance_fsck_problem;
 
 /** A file that no version references. */
 typedef struct clance_fsck_orphan {
   char *path;      /**< relative to the dataset root */
   char kind[16];   /**< "data", "deletion", "transaction", "temporary" */
-  uint64_t bytes;
+  uint64_t bytes;   /**< file size */
   int64_t mtime_ns; /**< last modification, ns since the Unix epoch */
 } clance_fsck_orphan;
 
+/** Result of clance_fsck(); free with clance_fsck_result_free(). */
 typedef struct clance_fsck_result {
-  size_t num_versions;
-  uint64_t oldest_version, latest_version;
+  size_t num_versions;                     /**< versions checked */
+  uint64_t oldest_version;                 /**< the oldest version present */
+  uint64_t latest_version;                 /**< the latest version */
   /** Distinct files checked. */
-  size_t data_files, deletion_files, transaction_files, tags;
-  clance_fsck_problem *problems;
-  size_t num_problems;
-  clance_fsck_orphan *orphans;
-  size_t num_orphans;
-  uint64_t orphan_bytes;
+  size_t data_files;
+  size_t deletion_files;     /**< distinct deletion files checked */
+  size_t transaction_files;  /**< distinct transaction files checked */
+  size_t tags;               /**< tags checked */
+  clance_fsck_problem *problems; /**< the problems found */
+  size_t num_problems;           /**< entries in problems */
+  clance_fsck_orphan *orphans;   /**< files no version references */
+  size_t num_orphans;            /**< entries in orphans */
+  uint64_t orphan_bytes;         /**< total size of the orphans */
 } clance_fsck_result;
 
 /**
@@ -810,24 +859,28 @@ typedef struct clance_fsck_result {
  */
 CLANCE_API clance_status clance_fsck(const char *uri, clance_fsck_result **out,
                                      clance_error *err);
+/** Free a result of clance_fsck(); NULL is ignored. */
 CLANCE_API void clance_fsck_result_free(clance_fsck_result *result);
 
+/** Options of clance_gc(); initialise with clance_gc_options_init(). */
 typedef struct clance_gc_options {
   /** Only orphans last modified more than this many seconds ago go
    *  (younger ones may belong to writes in progress); default 7 days. */
   int64_t older_than_seconds;
-  int dry_run;
-  clance_file_callback on_file;
-  void *ctx;
+  int dry_run;                  /**< report only, remove nothing */
+  clance_file_callback on_file; /**< called for every file removed (may be NULL) */
+  void *ctx;                    /**< passed to on_file */
 } clance_gc_options;
 
+/** What clance_gc() removed (or, in a dry run, would remove). */
 typedef struct clance_gc_stats {
-  uint64_t files_removed;
-  uint64_t bytes_removed;
+  uint64_t files_removed; /**< orphans removed */
+  uint64_t bytes_removed; /**< their total size */
   /** Orphans kept because they are younger than the threshold. */
   uint64_t files_kept;
 } clance_gc_stats;
 
+/** Fill `options` with the defaults. */
 CLANCE_API void clance_gc_options_init(clance_gc_options *options);
 
 /**
