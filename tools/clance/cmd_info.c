@@ -6,15 +6,16 @@
 #include "cli.h"
 
 static const cli_option info_opts[] = {
-    {"--version", "N", "describe version N (default: latest)"}, {NULL, NULL, NULL}};
+    {"--version", "N", "describe version N (default: latest)"},
+    {"--tag", "NAME", "describe the version tagged NAME"},
+    {NULL, NULL, NULL}};
 
 static int run_info(const cli_command *cmd, const cli_args *a) {
-  uint64_t version = 0;
-  cli_get_u64(cmd, a, "--version", &version);
   clance_error err;
   clance_dataset *ds;
-  if (clance_dataset_open(a->pos[0], version, &ds, &err))
-    return cli_fail(cmd->name, &err);
+  int rc = cli_open_dataset(cmd, a, &ds);
+  if (rc != EXIT_OK)
+    return rc;
   char *json;
   clance_status st = clance_dataset_info_json(ds, &json, &err);
   clance_dataset_close(ds);
@@ -26,7 +27,7 @@ static int run_info(const cli_command *cmd, const cli_args *a) {
 }
 
 const cli_command cli_cmd_info = {
-    "info", "URI [--version N]", "Print a dataset version as JSON.",
+    "info", "URI [--version N | --tag NAME]", "Print a dataset version as JSON.",
     "Prints {\"version\", \"num_rows\", \"num_fragments\", \"data_storage_version\", \"schema\",\n"
     "\"fragments\"}; fragments are FragmentMetadata JSON with their committed ids.",
     info_opts, 1, 1, run_info};

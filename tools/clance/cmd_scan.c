@@ -7,6 +7,7 @@
 
 static const cli_option opts[] = {
     {"--version", "N", "read version N (default: latest)"},
+    {"--tag", "NAME", "read the version tagged NAME"},
     {"--columns", "A,B,...", "only these columns, in this order"},
     {"--format", "jsonl|csv", "output format (default jsonl)"},
     {"--batch-size", "N", "rows per batch (default 65536)"},
@@ -14,8 +15,7 @@ static const cli_option opts[] = {
     {NULL, NULL, NULL}};
 
 static int run(const cli_command *cmd, const cli_args *a) {
-  uint64_t version = 0, batch = 0;
-  cli_get_u64(cmd, a, "--version", &version);
+  uint64_t batch = 0;
   cli_get_u64(cmd, a, "--batch-size", &batch);
   const char *fmt = cli_get(cmd, a, "--format");
   int format = fmt ? cl_text_format_from_name(fmt) : CL_TEXT_JSONL;
@@ -44,8 +44,11 @@ static int run(const cli_command *cmd, const cli_args *a) {
   so.num_columns = n;
   so.batch_size = batch;
   so.filter = cli_get(cmd, a, "--filter");
-  if (clance_dataset_open(a->pos[0], version, &ds, &err) ||
-      clance_dataset_scan(ds, &so, &s, &err) || cl_text_write_stream(stdout, format, &s, &err))
+  if ((rc = cli_open_dataset(cmd, a, &ds)) != EXIT_OK) {
+    free(names);
+    return rc;
+  }
+  if (clance_dataset_scan(ds, &so, &s, &err) || cl_text_write_stream(stdout, format, &s, &err))
     rc = cli_fail(cmd->name, &err);
   if (s.release)
     s.release(&s);
@@ -59,7 +62,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
 }
 
 const cli_command cli_cmd_scan = {
-    "scan", "URI [--version N] [--columns A,B] [--format jsonl|csv]",
+    "scan", "URI [--version N | --tag NAME] [--columns A,B] [--format jsonl|csv]",
     "Print the rows of a dataset version.",
     "With --filter only matching rows are printed (comparisons of a column with a literal,\n"
     "IS [NOT] NULL, AND, OR, NOT, parentheses; NULL comparisons are unknown, as in SQL).\n"

@@ -18,6 +18,7 @@ static size_t split_names(const char *s, char **copy, const char **list, size_t 
 static const cli_option take_opts[] = {
     {"--rows", "I,J,...", "row positions to read (0-based, among the version's rows; required)"},
     {"--version", "N", "read version N (default: latest)"},
+    {"--tag", "NAME", "read the version tagged NAME"},
     {"--columns", "A,B,...", "only these columns, in this order"},
     {"--format", "jsonl|csv", "output format (default jsonl)"},
     {NULL, NULL, NULL}};
@@ -26,8 +27,6 @@ static int run_take(const cli_command *cmd, const cli_args *a) {
   const char *rows_s = cli_get(cmd, a, "--rows");
   if (!rows_s)
     return cli_usage_error(cmd, "--rows is required");
-  uint64_t version = 0;
-  cli_get_u64(cmd, a, "--version", &version);
   const char *fmt = cli_get(cmd, a, "--format");
   int format = fmt ? cl_text_format_from_name(fmt) : CL_TEXT_JSONL;
   if (format < 0)
@@ -72,9 +71,9 @@ static int run_take(const cli_command *cmd, const cli_args *a) {
   int rc = EXIT_OK;
   cl_schema cs;
   memset(&cs, 0, sizeof cs);
-  if (clance_dataset_open(a->pos[0], version, &ds, &err) ||
-      clance_dataset_take(ds, rows, n, &o, &arr, &sch, &err) || cl_schema_from_arrow(&sch, &cs, &err) ||
-      cl_text_write_batch(stdout, format, &cs, &arr, 1, &err))
+  if ((rc = cli_open_dataset(cmd, a, &ds)) == EXIT_OK &&
+      (clance_dataset_take(ds, rows, n, &o, &arr, &sch, &err) ||
+       cl_schema_from_arrow(&sch, &cs, &err) || cl_text_write_batch(stdout, format, &cs, &arr, 1, &err)))
     rc = cli_fail(cmd->name, &err);
   cl_schema_free(&cs);
   if (arr.release)
@@ -88,7 +87,7 @@ static int run_take(const cli_command *cmd, const cli_args *a) {
 }
 
 const cli_command cli_cmd_take = {
-    "take", "URI --rows I,J,... [--columns A,B] [--version N] [--format jsonl|csv]",
+    "take", "URI --rows I,J,... [--columns A,B] [--version N | --tag NAME] [--format jsonl|csv]",
     "Print the rows at the given positions.",
     "Positions count the rows of the version (deleted rows excluded) from 0; rows are printed\n"
     "in the order given. Only the pages that hold the rows are decoded.",
@@ -97,15 +96,16 @@ const cli_command cli_cmd_take = {
 static const cli_option count_opts[] = {
     {"--filter", "PREDICATE", "count only rows where PREDICATE holds, e.g. \"id > 10 AND s = 'x'\""},
     {"--version", "N", "count in version N (default: latest)"},
+    {"--tag", "NAME", "count in the version tagged NAME"},
     {NULL, NULL, NULL}};
 
 static int run_count(const cli_command *cmd, const cli_args *a) {
-  uint64_t version = 0, n;
-  cli_get_u64(cmd, a, "--version", &version);
+  uint64_t n;
   clance_error err;
   clance_dataset *ds;
-  if (clance_dataset_open(a->pos[0], version, &ds, &err))
-    return cli_fail(cmd->name, &err);
+  int rc = cli_open_dataset(cmd, a, &ds);
+  if (rc != EXIT_OK)
+    return rc;
   clance_status st = clance_dataset_count_rows_where(ds, cli_get(cmd, a, "--filter"), &n, &err);
   clance_dataset_close(ds);
   if (st)
@@ -115,7 +115,7 @@ static int run_count(const cli_command *cmd, const cli_args *a) {
 }
 
 const cli_command cli_cmd_count = {
-    "count", "URI [--filter PREDICATE] [--version N]", "Print the number of rows.",
+    "count", "URI [--filter PREDICATE] [--version N | --tag NAME]", "Print the number of rows.",
     "Without --filter the count comes from the manifest (no data is read). With it, only\n"
     "the columns the predicate names are read. Predicates compare columns with literals\n"
     "(= != <> < <= > >=), test IS [NOT] NULL, and combine with AND, OR, NOT and\n"

@@ -1,0 +1,130 @@
+/* clance_gc: remove orphans (files under data/, _deletions/, _transactions/
+ * and staging files in _versions/ that no version references) once they
+ * are old enough not to belong to a write in progress. Unlike cleanup, no
+ * version is removed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset/inventory.h"
+#include "io/fs.h"
+
+void clance_gc_options_init(clance_gc_options *o) {
+  if (!o)
+    return;
+  memset(o, 0, sizeof *o);
+  o->older_than_seconds = 7LL * 86400;
+}
+
+/* Add the references of every manifest in `mf` that `seen` does not hold
+ * (all of them when seen is NULL). A manifest that cannot be read stops
+ * the gc: skipping it could remove the files it needs. */
+static clance_status add_refs(const char *root, const cl_manifest_files *mf,
+                              const cl_manifest_files *seen, cl_file_refs *refs,
+                              clance_error *err) {
+  for (size_t i = 0; i < mf->n; i++) {
+    int known = 0;
+    for (size_t k = 0; seen && !known && k < seen->n; k++)
+      known = !strcmp(seen->v[k].rel, mf->v[i].rel);
+    if (known)
+      continue;
+    char *abs = cl_path_join(root, mf->v[i].rel, err);
+    if (!abs)
+      return err->code;
+    cl_manifest m;
+    clance_status st = cl_manifest_read(abs, mf->v[i].detached ? 0 : mf->v[i].version, &m, err);
+    free(abs);
+    if (st == CLANCE_ENOTFOUND && seen) {
+      cl_err_clear(err); /* removed by a concurrent cleanup since the listing */
+      continue;
+    }
+    CL_TRY(st);
+    st = cl_file_refs_add(refs, m.pb, m.path, err);
+    cl_manifest_free(&m);
+    CL_TRY(st);
+  }
+  cl_file_refs_seal(refs);
+  return CLANCE_OK;
+}
+
+static clance_status list_versions(const char *root, cl_manifest_files *mf, clance_error *err) {
+  CL_TRY(cl_manifest_files_list(root, mf, err));
+  clance_status st = CLANCE_OK;
+  if (mf->n_versions == 0)
+    st = cl_err(err, CLANCE_ENOTFOUND, "%s is not a Lance dataset (no manifests in _versions/)",
+                root);
+  else if (mf->mixed)
+    st = cl_err(err, CLANCE_ECORRUPT, "%s/_versions mixes V1 and V2 manifest names; Lance "
+                "refuses such datasets too", root);
+  if (st)
+    cl_manifest_files_free(mf);
+  return st;
+}
+
+static clance_status gc(const char *root, const clance_gc_options *o, clance_gc_stats *s,
+                        clance_error *err) {
+  if (o->older_than_seconds < 0)
+    return cl_err(err, CLANCE_EINVAL, "gc: older_than_seconds is negative (%lld)",
+                  (long long)o->older_than_seconds);
+  CL_TRY(cl_refuse_branches(root, "gc", err));
+  cl_manifest_files first, again;
+  memset(&again, 0, sizeof again);
+  CL_TRY(list_versions(root, &first, err));
+  cl_file_refs refs;
+  memset(&refs, 0, sizeof refs);
+  cl_managed_files files;
+  memset(&files, 0, sizeof files);
+  int64_t now = cl_now_ns(), limit;
+  if (__builtin_mul_overflow(o->older_than_seconds, (int64_t)1000000000, &limit) ||
+      __builtin_sub_overflow(now, limit, &limit))
+    limit = INT64_MIN;
+  clance_status st = add_refs(root, &first, NULL, &refs, err);
+  if (!st)
+    st = cl_managed_files_list(root, &files, err);
+  /* A commit may have landed while we looked at the files: take the
+   * versions again and keep whatever they reference. */
+  if (!st)
+    st = list_versions(root, &again, err);
+  if (!st)
+    st = add_refs(root, &again, &first, &refs, err);
+  for (size_t i = 0; !st && i < files.n; i++) {
+    const cl_managed_file *f = &files.v[i];
+    if (f->kind != CL_FILE_TEMPORARY && cl_file_refs_has(&refs, f->rel))
+      continue;
+    if (f->mtime_ns >= limit) {
+      s->files_kept++;
+      continue;
+    }
+    if (o->on_file)
+      o->on_file(o->ctx, f->rel, cl_file_kind_name(f->kind), f->bytes);
+    if (!o->dry_run && (st = cl_remove_rel(root, f->rel, err)))
+      break;
+    s->files_removed++;
+    s->bytes_removed += f->bytes;
+  }
+  cl_managed_files_free(&files);
+  cl_file_refs_free(&refs);
+  cl_manifest_files_free(&again);
+  cl_manifest_files_free(&first);
+  return st;
+}
+
+clance_status clance_gc(const char *uri, const clance_gc_options *options, clance_gc_stats *stats,
+                        clance_error *err) {
+  CL_PUBLIC_ERR(err, local);
+  if (!uri)
+    return cl_err(err, CLANCE_EINVAL, "clance_gc: NULL argument");
+  clance_gc_options o;
+  if (options)
+    o = *options;
+  else
+    clance_gc_options_init(&o);
+  clance_gc_stats s;
+  memset(&s, 0, sizeof s);
+  char *root;
+  CL_TRY(cl_uri_to_path(uri, &root, err));
+  clance_status st = gc(root, &o, &s, err);
+  free(root);
+  if (stats)
+    *stats = s;
+  return st;
+}
