@@ -637,7 +637,8 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
   m->fragments = l.v;
   m->n_fragments = l.n;
   memset(&l, 0, sizeof l);
-  qsort(m->fragments, m->n_fragments, sizeof *m->fragments, cmp_frag_id);
+  if (m->n_fragments) /* an empty table has no array: qsort(NULL, 0) is UB */
+    qsort(m->fragments, m->n_fragments, sizeof *m->fragments, cmp_frag_id);
   for (size_t i = 0; i < m->n_fragments; i++) {
     drop_tombstoned_files(m->fragments[i]);
     if (i && m->fragments[i]->id == m->fragments[i - 1]->id) {
