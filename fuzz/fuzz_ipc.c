@@ -143,7 +143,7 @@ static int64_t read_all(const uint8_t *d, size_t n, int decode, const char *what
                         struct ArrowArray *keep, int64_t *rows, size_t max_keep,
                         cl_schema *schema_out) {
   clance_error err = {0};
-  cl_ipc_read_options opt = {decode, 16u << 20}; /* decoding may not amplify past 16 MiB */
+  cl_ipc_read_options opt = {decode, 16u << 20, NULL, NULL}; /* decoding may not amplify past 16 MiB */
   cl_ipc_reader *r;
   clance_status st = cl_ipc_reader_open_ex(d, n, what, &opt, &r, &err);
   if (st) {

@@ -13,7 +13,7 @@ mkdir -p "$2"
 OUT=$(realpath "$2")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/clance-fuzzseed-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-for h in datafile manifest fragment_json deletion protobuf json schema dataset _datasets; do mkdir -p "$OUT/$h"; done
+for h in datafile manifest fragment_json deletion protobuf json schema dataset ipc_stream _datasets; do mkdir -p "$OUT/$h"; done
 cd "$WORK"
 SPEC='i:int32,l:int64!,f:float32,d:float64,b:bool,s:string,bin:binary,ts:timestamp(us,UTC),v:vector(float32,4)'
 for i in $(seq 0 199); do
@@ -33,6 +33,9 @@ for v in 2.0 2.1 2.2; do
     cp "$f" "$OUT/manifest/clance-$v-$((n++)).manifest"
   done
   cp -r "ds$v" "$OUT/_datasets/clance-$v"
+  # Arrow IPC streams as `scan --format arrow` writes them (mode byte 0: the
+  # CLI's options; fuzz_ipc_stream reads the rest)
+  { printf '\0'; "$CLANCE" scan "ds$v" --format arrow --batch-size 77; } > "$OUT/ipc_stream/clance-$v"
   cp "frags$v.json" "$OUT/fragment_json/clance-$v.json"
   cp "frags$v.json" "$OUT/json/frags-$v.json"
   "$CLANCE" info "ds$v" > "$OUT/json/info-$v.json"

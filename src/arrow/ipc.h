@@ -57,6 +57,13 @@ typedef struct cl_ipc_read_options {
    * many bytes for one column of one batch, since a few index bytes can
    * stand for large values; 0 = 1 GiB. */
   uint64_t max_decoded_bytes;
+  /* Zero-copy: when owner_release is set, the caller hands the reader the
+   * ownership of `data` (also on failure of open): uncompressed buffers that
+   * are 8-byte aligned are then referenced in place rather than copied, and
+   * owner_release(owner) runs once the reader and every batch that points
+   * into `data` are gone. */
+  void (*owner_release)(void *owner);
+  void *owner;
 } cl_ipc_read_options;
 
 typedef struct cl_ipc_reader cl_ipc_reader;
@@ -83,6 +90,9 @@ int64_t cl_ipc_reader_num_batches(const cl_ipc_reader *r);
 clance_status cl_ipc_reader_next(cl_ipc_reader *r, struct ArrowArray *out, int *done,
                                  clance_error *err);
 void cl_ipc_reader_free(cl_ipc_reader *r);
+/* Input bytes before this offset are no longer read (apart from buffers
+ * batches already reference): the start of the next message. */
+size_t cl_ipc_reader_position(const cl_ipc_reader *r);
 
 /* Read every batch into a stream (owned batches; `data` may be freed as soon
  * as this returns). */
@@ -91,6 +101,23 @@ clance_status cl_ipc_read_stream(const uint8_t *data, size_t len, const char *wh
 clance_status cl_ipc_read_stream_ex(const uint8_t *data, size_t len, const char *what,
                                     const cl_ipc_read_options *options,
                                     struct ArrowArrayStream *out, clance_error *err);
+
+/* A lazy stream over an IPC file or stream in a file (`path`, or "-" for
+ * standard input): regular files are mapped and read in place (zero-copy
+ * batches; pages behind the reader are dropped from memory as it moves on),
+ * anything else is read into memory first. The format is detected by the
+ * "ARROW1" magic. Batches are validated against the IPC schema as they are
+ * produced. `options` as for cl_ipc_reader_open_ex (owner fields ignored). */
+clance_status cl_ipc_stream_open_path(const char *path, const cl_ipc_read_options *options,
+                                      struct ArrowArrayStream *out, clance_error *err);
+/* Same from an open file descriptor (not closed); `what` names it. */
+clance_status cl_ipc_stream_open_fd(int fd, const char *what, const cl_ipc_read_options *options,
+                                    struct ArrowArrayStream *out, clance_error *err);
+/* Same over bytes in memory, which are borrowed until the stream is
+ * released (fuzzing, tests); `share` = reference them in place. */
+clance_status cl_ipc_stream_open_mem(const uint8_t *data, size_t len, const char *what, int share,
+                                     const cl_ipc_read_options *options,
+                                     struct ArrowArrayStream *out, clance_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                    */
@@ -128,6 +155,12 @@ clance_status cl_ipc_writer_finish(cl_ipc_writer *w, clance_error *err);
 /* Bytes handed to the sink so far. */
 uint64_t cl_ipc_writer_bytes(const cl_ipc_writer *w);
 void cl_ipc_writer_free(cl_ipc_writer *w);
+
+/* Write every batch of `stream` (consumed: released before returning) as an
+ * IPC stream or file to `sink`. */
+clance_status cl_ipc_write_arrow_stream(struct ArrowArrayStream *stream,
+                                        const cl_ipc_write_options *options, cl_ipc_sink_fn sink,
+                                        void *sink_ctx, clance_error *err);
 
 /* One call: write `n_batches` batches (borrowed) into `out` (appended). */
 clance_status cl_ipc_write(const cl_schema *schema, const struct ArrowArray *batches,

@@ -1,6 +1,9 @@
 /* Arrow IPC reader: files and streams held in memory. Batches are built from
  * copies of (or decompressed) body buffers held in reference-counted blocks,
- * so they outlive the reader and the input. */
+ * so they outlive the reader and the input; with an input owner
+ * (cl_ipc_read_options.owner_release) aligned uncompressed buffers are
+ * referenced in place instead, and the owner is released with the last of
+ * them. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,7 +21,11 @@
  * slack after them for consumers that read whole words). */
 typedef struct rbuf {
   atomic_long refs;
-  long pad[7];
+  /* The input held in place (zero-copy): no bytes follow; ext_release(ext)
+   * runs when the last reference goes. */
+  void (*ext_release)(void *ext);
+  void *ext;
+  long pad[5];
 } rbuf;
 
 static uint8_t *rbuf_data(rbuf *b) { return (uint8_t *)(b + 1); }
@@ -34,13 +41,18 @@ static rbuf *rbuf_new(uint64_t n, clance_error *err) {
     return NULL;
   }
   atomic_init(&b->refs, 1);
+  b->ext_release = NULL;
+  b->ext = NULL;
   memset(rbuf_data(b) + n, 0, 64);
   return b;
 }
 
 static void rbuf_unref(rbuf *b) {
-  if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+  if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+    if (b->ext_release)
+      b->ext_release(b->ext);
     free(b);
+  }
 }
 
 /* A whole array shared by several others (a dictionary used by many
@@ -162,6 +174,7 @@ typedef struct dict_state {
 struct cl_ipc_reader {
   const uint8_t *data;
   size_t len;
+  rbuf *input; /* owner of data for zero-copy buffers, or NULL */
   char *what;
   int is_file;
   int decode;
@@ -297,9 +310,12 @@ static clance_status next_buffer(lctx *c, uint64_t *off, uint64_t *len, clance_e
 }
 
 /* Load the next buffer, of which `need` bytes are used. *ptr is never NULL;
- * *owner is NULL for the shared zero block. */
-static clance_status load_buffer(lctx *c, const cl_field *f, uint64_t need, const void **ptr,
-                                 rbuf **owner, clance_error *err) {
+ * *owner is NULL for the shared zero block. With `share`, an uncompressed
+ * buffer is referenced in the input when the reader has an input owner, it
+ * is 8-byte aligned and 64 bytes of input follow it (consumers may read
+ * whole words past the end). */
+static clance_status load_buffer(lctx *c, const cl_field *f, uint64_t need, int share,
+                                 const void **ptr, rbuf **owner, clance_error *err) {
   uint64_t off = 0, blen = 0;
   CL_TRY(next_buffer(c, &off, &blen, err));
   const uint8_t *src = c->body + off;
@@ -342,6 +358,13 @@ static clance_status load_buffer(lctx *c, const cl_field *f, uint64_t need, cons
                    (unsigned long long)avail, (unsigned long long)need);
   if (need == 0)
     return CLANCE_OK;
+  if (share && c->r->input && ((uintptr_t)src & 7) == 0 &&
+      (size_t)(c->r->data + c->r->len - src) >= need + 64) {
+    atomic_fetch_add(&c->r->input->refs, 1);
+    *ptr = src;
+    *owner = c->r->input;
+    return CLANCE_OK;
+  }
   rbuf *b = rbuf_new(need, err);
   if (!b)
     return err->code;
@@ -353,7 +376,7 @@ static clance_status load_buffer(lctx *c, const cl_field *f, uint64_t need, cons
 
 static clance_status load_into(lctx *c, const cl_field *f, uint64_t need, rnode *p, int slot,
                                clance_error *err) {
-  return load_buffer(c, f, need, &p->ptrs[slot], &p->bufs[slot], err);
+  return load_buffer(c, f, need, 1, &p->ptrs[slot], &p->bufs[slot], err);
 }
 
 /* The validity bitmap; *nulls becomes the true count of zero bits. */
@@ -505,7 +528,8 @@ static clance_status load_body(lctx *c, const cl_field *f, int depth, int64_t le
     size_t w = cl_type_bits(&(cl_field){.type = f->index_type}) / 8;
     if (cl_mul_overflows((uint64_t)len, w, &need))
       return corrupt(c->r, err, "column \"%s\": length overflow", f->name);
-    CL_TRY(load_into(c, f, need, p, 1, err));
+    /* a copy: indices under nulls are zeroed below */
+    CL_TRY(load_buffer(c, f, need, 0, &p->ptrs[1], &p->bufs[1], err));
     if (len == 0 && !d->cur) { /* nothing refers to the (absent) dictionary */
       if (c->r->decode)
         return CLANCE_OK; /* load_node makes an empty value array */
@@ -832,7 +856,17 @@ clance_status cl_ipc_reader_open_ex(const uint8_t *data, size_t len, const char 
   r->decode = options && options->decode_dictionaries;
   r->max_decoded = options && options->max_decoded_bytes ? options->max_decoded_bytes
                                                          : (uint64_t)1 << 30;
+  if (options && options->owner_release) {
+    if (!(r->input = rbuf_new(0, err))) {
+      free(r);
+      options->owner_release(options->owner);
+      return err->code;
+    }
+    r->input->ext_release = options->owner_release;
+    r->input->ext = options->owner;
+  }
   if (!(r->what = cl_strdup(what ? what : "Arrow IPC", err))) {
+    rbuf_unref(r->input);
     free(r);
     return err->code;
   }
@@ -922,6 +956,16 @@ clance_status cl_ipc_reader_next(cl_ipc_reader *r, struct ArrowArray *out, int *
   return st;
 }
 
+size_t cl_ipc_reader_position(const cl_ipc_reader *r) {
+  if (!r->is_file)
+    return r->pos;
+  if (r->next_block < r->blocks.n) {
+    uint64_t off = cl_le64(fb_vec_at(&r->blocks, r->next_block));
+    return off < r->body_end ? (size_t)off : r->body_end;
+  }
+  return r->body_end;
+}
+
 void cl_ipc_reader_free(cl_ipc_reader *r) {
   if (!r)
     return;
@@ -933,6 +977,7 @@ void cl_ipc_reader_free(cl_ipc_reader *r) {
   cl_schema_free(&r->schema);
   cl_schema_free(&r->out_schema);
   free(r->what);
+  rbuf_unref(r->input);
   free(r);
 }
 

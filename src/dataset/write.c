@@ -9,6 +9,7 @@
 #include "dataset/dataset.h"
 #include "dataset/task.h"
 #include "io/fs.h"
+#include "util/pool.h"
 #include "util/uuid.h"
 
 #define DEFAULT_MAX_ROWS_PER_FILE (1024u * 1024u)
@@ -90,6 +91,14 @@ done:
 fail:
   cl_dataset_unref(ds);
   return st;
+}
+
+/* Encoding threads: num_threads (0 = one per core); 1 = none. */
+static clance_status start_pool(write_ctx *w, const clance_write_options *o, clance_error *err) {
+  unsigned n = o->num_threads ? o->num_threads : cl_cpu_count();
+  if (n <= 1)
+    return CLANCE_OK;
+  return cl_pool_new(n, &w->fopts.pool, err);
 }
 
 static clance_status start_file(write_ctx *w, clance_error *err) {
@@ -177,7 +186,7 @@ static clance_status write_all(write_ctx *w, struct ArrowArrayStream *stream, cl
       st = cl_file_writer_write(w->cur, &b, pos, n, err);
       pos += n;
       if (!st && (cl_file_writer_rows(w->cur) >= w->max_rows ||
-                  cl_file_writer_bytes(w->cur) >= w->max_bytes))
+                  cl_file_writer_reached(w->cur, w->max_bytes)))
         st = finish_file(w, err);
     }
     b.release(&b);
@@ -216,6 +225,7 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
   w.max_bytes = o->max_bytes_per_file ? o->max_bytes_per_file : DEFAULT_MAX_BYTES_PER_FILE;
   w.fopts.page_bytes = o->page_bytes;
   w.fopts.max_rows_per_page = o->max_rows_per_group;
+  w.fopts.max_buffer_bytes = o->max_buffer_bytes;
   w.on_progress = o->on_progress;
   w.progress_ctx = o->progress_ctx;
   if (o->task_id)
@@ -261,6 +271,7 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
   }
   CL_CHECK(st, cl_mkdirs(w.data_dir, err));
   CL_CHECK(st, clance_fragments_new(&w.out, err));
+  CL_CHECK(st, start_pool(&w, o, err));
   st = write_all(&w, stream, err);
   if (!st && o->task_id)
     st = cl_task_finish(w.root, w.data_dir, o->task_id, w.out, err);
@@ -280,6 +291,7 @@ fail:
   cl_schema_free(&stream_schema);
   cl_schema_free(&given);
   cl_schema_free(&w.schema);
+  cl_pool_free(w.fopts.pool);
   free(w.root);
   free(w.data_dir);
   return st;
@@ -298,6 +310,7 @@ clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_fil
   w.max_bytes = o->max_bytes_per_file ? o->max_bytes_per_file : DEFAULT_MAX_BYTES_PER_FILE;
   w.fopts.page_bytes = o->page_bytes;
   w.fopts.max_rows_per_page = o->max_rows_per_group;
+  w.fopts.max_buffer_bytes = o->max_buffer_bytes;
   w.fopts.version = v;
   w.out = out;
   size_t from = out->n;
@@ -309,6 +322,7 @@ clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_fil
     goto fail;
   }
   CL_CHECK(st, cl_mkdirs(w.data_dir, err));
+  CL_CHECK(st, start_pool(&w, o, err));
   st = write_all(&w, stream, err);
   if (st) {
     if (w.cur)
@@ -320,6 +334,7 @@ clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_fil
   }
 fail:
   cl_schema_free(&w.schema);
+  cl_pool_free(w.fopts.pool);
   free(w.data_dir);
   return st;
 }

@@ -9,10 +9,18 @@
 
 struct cl_page_rows;
 
+struct cl_pool;
+
 typedef struct cl_file_writer_opts {
   cl_file_version version;
   uint64_t page_bytes;        /* cut a page once a column buffers this much */
   uint64_t max_rows_per_page; /* 0 = no row cap */
+  /* Bound on column buffers plus pages in flight; 0 = 256 MiB. Pages are
+   * made smaller when the columns' buffers would not fit in half of it. */
+  uint64_t max_buffer_bytes;
+  /* Encode pages on these threads (borrowed; NULL = on the caller's). Pages
+   * are written in the same order either way, so files are identical. */
+  struct cl_pool *pool;
 } cl_file_writer_opts;
 
 typedef struct cl_file_writer cl_file_writer;
@@ -37,8 +45,12 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
 clance_status cl_file_writer_write(cl_file_writer *w, const struct ArrowArray *batch, int64_t start,
                                    int64_t n, clance_error *err);
 uint64_t cl_file_writer_rows(const cl_file_writer *w);
-/* Bytes written plus bytes still buffered. */
+/* Bytes written plus bytes still buffered (approximate while pages are
+ * being encoded by a pool). */
 uint64_t cl_file_writer_bytes(const cl_file_writer *w);
+/* Exactly: have the bytes written plus buffered reached `limit`? The same
+ * answer with or without a pool (may wait for queued pages). */
+int cl_file_writer_reached(cl_file_writer *w, uint64_t limit);
 /* Flush, write metadata and footer, close; frees w. */
 clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint64_t *out_size,
                                     cl_file_layout *out_layout, clance_error *err);

@@ -1,9 +1,36 @@
+/* Data file writer. Rows are appended to one accumulator per column; a full
+ * accumulator becomes a page. Single-threaded, the page is encoded and
+ * written on the spot. With a pool, the full accumulator is swapped for an
+ * empty one and handed to a worker as a job; jobs are queued in the order
+ * they were cut, and whichever worker finds the oldest jobs encoded writes
+ * them, so pages reach the file in exactly the single-threaded order (the
+ * files are byte for byte the same) while the caller keeps appending and
+ * I/O overlaps encoding. The bytes held by queued jobs are bounded: the
+ * caller waits when they exceed half the buffer budget. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "encoding/encode.h"
 #include "file/file.h"
 #include "proto/fields.h"
+#include "util/pool.h"
+
+#define DEFAULT_BUFFER_BYTES (256ull << 20)
+#define MIN_PAGE_BYTES (64u << 10)
+
+typedef struct page_job {
+  struct page_job *next;
+  struct cl_file_writer *w;
+  size_t col;
+  cl_arr acc;
+  uint64_t first_row;
+  cl_page_enc page;
+  uint64_t cost; /* bytes counted against the budget while queued */
+  int done;
+  clance_status st;
+  clance_error err;
+} page_job;
 
 struct cl_file_writer {
   cl_container_writer c;
@@ -14,6 +41,18 @@ struct cl_file_writer {
   uint64_t rows;
   cl_page_enc page;
   char *path;
+  /* pipelined mode (opts.pool != NULL); all below under mu */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int sync_init;
+  page_job *head, *tail; /* queued, in page order */
+  page_job **spare;      /* per column: finished jobs to reuse */
+  int writing;           /* a worker is writing jobs at the head */
+  uint64_t inflight, inflight_limit;
+  uint64_t n_queued;     /* jobs in the queue */
+  uint64_t pos;          /* container position (bytes written) */
+  clance_status failed;
+  clance_error ferr;
 };
 
 void cl_file_layout_free(cl_file_layout *l) {
@@ -40,7 +79,34 @@ clance_status cl_file_check_writable(const cl_schema *schema, clance_error *err)
   return CLANCE_OK;
 }
 
+static void job_free(page_job *j) {
+  cl_arr_free(&j->acc);
+  cl_page_enc_free(&j->page);
+  free(j);
+}
+
+/* Wait until every queued job is written or dropped (pipelined mode). */
+static void drain(cl_file_writer *w) {
+  if (!w->opts.pool || !w->sync_init)
+    return;
+  pthread_mutex_lock(&w->mu);
+  while (w->head || w->writing) /* the last page leaves the queue before it is written */
+    pthread_cond_wait(&w->cv, &w->mu);
+  pthread_mutex_unlock(&w->mu);
+}
+
 static void writer_free(cl_file_writer *w) {
+  drain(w);
+  for (size_t i = 0; w->spare && i < w->schema.n_fields; i++)
+    for (page_job *j = w->spare[i], *nx; j; j = nx) {
+      nx = j->next;
+      job_free(j);
+    }
+  free(w->spare);
+  if (w->sync_init) {
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+  }
   for (size_t i = 0; w->acc && i < w->schema.n_fields; i++)
     cl_arr_free(&w->acc[i]);
   free(w->acc);
@@ -66,6 +132,22 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
   clance_status st;
   CL_CHECK(st, cl_schema_copy(schema, &w->schema, err));
   size_t n = w->schema.n_fields;
+  /* Memory: the accumulators get half the budget, queued pages the other
+   * half. Pages shrink (not below 64 KiB) when there are many columns; this
+   * depends on the schema and budget only, never on the thread count. */
+  uint64_t budget = w->opts.max_buffer_bytes ? w->opts.max_buffer_bytes : DEFAULT_BUFFER_BYTES;
+  if (n && w->opts.page_bytes > budget / 2 / n)
+    w->opts.page_bytes = budget / 2 / n > MIN_PAGE_BYTES ? budget / 2 / n : MIN_PAGE_BYTES;
+  w->inflight_limit = budget / 2;
+  if (w->opts.pool) {
+    if (!(w->spare = cl_calloc(n ? n : 1, sizeof *w->spare, err))) {
+      st = err->code;
+      goto fail;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->sync_init = 1;
+  }
   w->acc = cl_calloc(n ? n : 1, sizeof *w->acc, err);
   w->page_start = cl_calloc(n ? n : 1, sizeof *w->page_start, err);
   if (!w->acc || !w->page_start || !(w->path = cl_strdup(path, err))) {
@@ -82,15 +164,119 @@ fail:
   return st;
 }
 
+static clance_status encode_page(const cl_file_writer *w, size_t i, const cl_arr *a,
+                                 uint64_t first_row, cl_page_enc *page, clance_error *err) {
+  const cl_field *f = &w->schema.fields[i];
+  if (w->opts.version == CL_FILE_V2_0)
+    return cl_encode20_page(f, a, page, err);
+  return cl_encode21_page(f, a, first_row, w->opts.version, page, err);
+}
+
+/* Worker: encode one job, then write every encoded job at the head of the
+ * queue unless another worker is already doing so. */
+static void run_job(void *arg) {
+  page_job *j = arg;
+  cl_file_writer *w = j->w;
+  cl_err_clear(&j->err);
+  j->st = encode_page(w, j->col, &j->acc, j->first_row, &j->page, &j->err);
+  pthread_mutex_lock(&w->mu);
+  j->done = 1;
+  if (w->writing) {
+    pthread_mutex_unlock(&w->mu);
+    return;
+  }
+  w->writing = 1;
+  while (w->head && w->head->done) {
+    page_job *h = w->head;
+    w->head = h->next;
+    if (!w->head)
+      w->tail = NULL;
+    clance_status st = w->failed ? w->failed : h->st;
+    if (st && !w->failed) {
+      w->failed = st;
+      w->ferr = h->err;
+    }
+    pthread_mutex_unlock(&w->mu);
+    clance_error e;
+    if (!st)
+      st = cl_container_add_page(&w->c, h->col, &h->page, &e);
+    cl_arr_reset(&h->acc);
+    pthread_mutex_lock(&w->mu);
+    if (st && !w->failed) {
+      w->failed = st;
+      w->ferr = e;
+    }
+    w->pos = cl_container_pos(&w->c);
+    w->inflight -= h->cost;
+    w->n_queued--;
+    h->next = w->spare[h->col];
+    w->spare[h->col] = h;
+    pthread_cond_broadcast(&w->cv);
+  }
+  w->writing = 0;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static clance_status submit_page(cl_file_writer *w, size_t i, clance_error *err) {
+  cl_arr *a = &w->acc[i];
+  uint64_t cost = 2 * (uint64_t)cl_arr_nbytes(a); /* values + their encoding */
+  pthread_mutex_lock(&w->mu);
+  while (w->head && w->inflight + cost > w->inflight_limit && !w->failed)
+    pthread_cond_wait(&w->cv, &w->mu);
+  if (w->failed) {
+    clance_status st = w->failed;
+    *err = w->ferr;
+    pthread_mutex_unlock(&w->mu);
+    return st;
+  }
+  page_job *j = w->spare[i];
+  if (j)
+    w->spare[i] = j->next;
+  pthread_mutex_unlock(&w->mu);
+  if (!j) {
+    if (!(j = cl_calloc(1, sizeof *j, err)))
+      return err->code;
+    clance_status st = cl_arr_init(&j->acc, &w->schema.fields[i], err);
+    if (st) {
+      free(j);
+      return st;
+    }
+    j->w = w;
+    j->col = i;
+  }
+  cl_arr t = j->acc; /* swap: the job takes the full buffer, the column an empty one */
+  j->acc = *a;
+  *a = t;
+  j->next = NULL;
+  j->done = 0;
+  j->first_row = w->page_start[i];
+  j->cost = cost;
+  w->page_start[i] += (uint64_t)j->acc.length;
+  pthread_mutex_lock(&w->mu);
+  if (w->tail)
+    w->tail->next = j;
+  else
+    w->head = j;
+  w->tail = j;
+  w->inflight += cost;
+  w->n_queued++;
+  pthread_mutex_unlock(&w->mu);
+  clance_status st = cl_pool_submit(w->opts.pool, run_job, j, err);
+  if (st) { /* not queued to a thread: run it here */
+    run_job(j);
+    cl_err_clear(err);
+  }
+  return CLANCE_OK;
+}
+
 static clance_status flush_column(cl_file_writer *w, size_t i, clance_error *err) {
   cl_arr *a = &w->acc[i];
   if (a->length == 0)
     return CLANCE_OK;
-  const cl_field *f = &w->schema.fields[i];
-  if (w->opts.version == CL_FILE_V2_0)
-    CL_TRY(cl_encode20_page(f, a, &w->page, err));
-  else
-    CL_TRY(cl_encode21_page(f, a, w->page_start[i], w->opts.version, &w->page, err));
+  if (w->opts.pool)
+    return submit_page(w, i, err);
+  CL_TRY(encode_page(w, i, a, w->page_start[i], &w->page, err));
   CL_TRY(cl_container_add_page(&w->c, i, &w->page, err));
   w->page_start[i] += (uint64_t)a->length;
   cl_arr_reset(a);
@@ -121,8 +307,34 @@ clance_status cl_file_writer_write(cl_file_writer *w, const struct ArrowArray *b
 
 uint64_t cl_file_writer_rows(const cl_file_writer *w) { return w->rows; }
 
+int cl_file_writer_reached(cl_file_writer *w, uint64_t limit) {
+  uint64_t acc = 0;
+  for (size_t i = 0; i < w->schema.n_fields; i++)
+    acc += cl_arr_nbytes(&w->acc[i]);
+  if (!w->opts.pool)
+    return cl_container_pos(&w->c) + acc >= limit;
+  /* Queued pages encode to at most about their cost (twice their values)
+   * plus padding; only when that bound reaches the limit do we wait for
+   * the exact size, so the decision never depends on timing. */
+  pthread_mutex_lock(&w->mu);
+  uint64_t bound = w->pos + w->inflight + w->n_queued * 1024 + (1u << 20) + acc;
+  pthread_mutex_unlock(&w->mu);
+  if (bound < limit) /* a page being written counts in inflight until it is */
+    return 0;
+  drain(w);
+  return w->pos + acc >= limit;
+}
+
 uint64_t cl_file_writer_bytes(const cl_file_writer *w) {
-  uint64_t b = cl_container_pos(&w->c);
+  uint64_t b;
+  if (w->opts.pool) {
+    pthread_mutex_t *mu = (pthread_mutex_t *)&w->mu;
+    pthread_mutex_lock(mu);
+    b = w->pos + w->inflight / 2;
+    pthread_mutex_unlock(mu);
+  } else {
+    b = cl_container_pos(&w->c);
+  }
   for (size_t i = 0; i < w->schema.n_fields; i++)
     b += cl_arr_nbytes(&w->acc[i]);
   return b;
@@ -156,6 +368,14 @@ clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint6
   memset(out_layout, 0, sizeof *out_layout);
   for (size_t i = 0; i < n; i++)
     CL_CHECK(st, flush_column(w, i, err));
+  if (w->opts.pool) {
+    drain(w);
+    if (w->failed) {
+      st = w->failed;
+      *err = w->ferr;
+      goto fail;
+    }
+  }
   CL_CHECK(st, descriptor(w, &fd, err));
   uint64_t size;
   st = cl_container_finish(&w->c, &fd, &size, err);
@@ -183,6 +403,7 @@ done:
   return st;
 fail:
   cl_buf_free(&fd);
+  drain(w);
   cl_container_abort(&w->c);
   writer_free(w);
   return st;
@@ -191,6 +412,7 @@ fail:
 void cl_file_writer_abort(cl_file_writer *w) {
   if (!w)
     return;
+  drain(w);
   cl_container_abort(&w->c);
   writer_free(w);
 }

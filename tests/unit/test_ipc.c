@@ -404,7 +404,7 @@ static void check_read(const uint8_t *data, size_t len, const cl_schema *s,
                        const struct ArrowArray *batches, const int64_t *starts,
                        const int64_t *lens, size_t n, int decode) {
   clance_error err = {0};
-  cl_ipc_read_options opt = {decode, 0};
+  cl_ipc_read_options opt = {decode, 0, NULL, NULL};
   cl_ipc_reader *r;
   REQUIRE_OK(cl_ipc_reader_open_ex(data, len, "rt", &opt, &r, &err), &err);
   const cl_schema *rs = cl_ipc_reader_schema(r);
@@ -751,7 +751,7 @@ static void test_decode_limit(void) {
   CHECK(out.len < 2000);
   int64_t st = 0, len = 100;
   check_read(out.data, out.len, &s, &b, &st, &len, 1, 1); /* default cap: fine */
-  cl_ipc_read_options opt = {1, 10000};
+  cl_ipc_read_options opt = {1, 10000, NULL, NULL};
   cl_ipc_reader *r;
   REQUIRE_OK(cl_ipc_reader_open_ex(out.data, out.len, "cap", &opt, &r, &err), &err);
   struct ArrowArray a;
@@ -880,7 +880,7 @@ static void test_stream_api_and_fd(void) {
 
 /* Release the batches we get; batches that come out must validate. */
 static clance_status read_all(const uint8_t *d, size_t n, int decode, clance_error *err) {
-  cl_ipc_read_options opt = {decode, 0};
+  cl_ipc_read_options opt = {decode, 0, NULL, NULL};
   cl_ipc_reader *r;
   CL_TRY(cl_ipc_reader_open_ex(d, n, "bad", &opt, &r, err));
   const cl_schema *s = cl_ipc_reader_schema(r);
@@ -1385,6 +1385,117 @@ static void test_handmade_corruption(void) {
   cl_schema_free(&s);
 }
 
+/* Lazy streams over IPC bytes (cl_ipc_stream_open_*): zero-copy batches that
+ * point into the input and outlive the stream, files read through a mapping,
+ * and clear errors for truncated, empty, missing and foreign input. */
+static int points_into(const struct ArrowArray *a, const uint8_t *lo, size_t n) {
+  for (int64_t i = 0; i < a->n_buffers; i++) {
+    const uint8_t *p = a->buffers[i];
+    if (p && p >= lo && p < lo + n)
+      return 1;
+  }
+  for (int64_t i = 0; i < a->n_children; i++)
+    if (points_into(a->children[i], lo, n))
+      return 1;
+  return 0;
+}
+
+static void test_zero_copy_streams(void) {
+  clance_error err = {0};
+  cl_schema s;
+  all_types_schema(&s);
+  struct ArrowArray b[2];
+  make_batch(&s, 50, 3, &b[0]);
+  make_batch(&s, 7, 4, &b[1]);
+  for (int file = 0; file <= 1; file++) {
+    cl_buf out = CL_BUF_INIT;
+    REQUIRE_OK(cl_ipc_write(&s, b, 2, file, 0, &out, &err), &err);
+    /* in memory, shared: buffers point into the input, batches outlive the stream */
+    struct ArrowArrayStream st;
+    REQUIRE_OK(cl_ipc_stream_open_mem(out.data, out.len, "mem", 1, NULL, &st, &err), &err);
+    struct ArrowArray got[2];
+    for (int i = 0; i < 2; i++) {
+      REQUIRE(st.get_next(&st, &got[i]) == 0 && got[i].release);
+      CHECK(batch_eq(&s, &b[i], 0, &s, &got[i]));
+    }
+    CHECK(points_into(&got[0], out.data, out.len));
+    struct ArrowArray end;
+    CHECK(st.get_next(&st, &end) == 0 && !end.release);
+    st.release(&st);
+    for (int i = 0; i < 2; i++) {
+      CHECK(batch_eq(&s, &b[i], 0, &s, &got[i]));
+      got[i].release(&got[i]);
+    }
+    /* not shared: copies */
+    REQUIRE_OK(cl_ipc_stream_open_mem(out.data, out.len, "mem", 0, NULL, &st, &err), &err);
+    REQUIRE(st.get_next(&st, &got[0]) == 0 && got[0].release);
+    CHECK(!points_into(&got[0], out.data, out.len));
+    got[0].release(&got[0]);
+    st.release(&st);
+    /* from a file (mapped); the batch outlives the stream */
+    char path[] = "/tmp/clance-ipc0-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, out.data, out.len) == (ssize_t)out.len);
+    close(fd);
+    REQUIRE_OK(clance_ipc_stream_open(path, 0, &st, &err), &err);
+    struct ArrowSchema as;
+    REQUIRE(st.get_schema(&st, &as) == 0);
+    as.release(&as);
+    REQUIRE(st.get_next(&st, &got[0]) == 0 && got[0].release);
+    REQUIRE(st.get_next(&st, &got[1]) == 0 && got[1].release);
+    st.release(&st);
+    for (int i = 0; i < 2; i++) {
+      CHECK(batch_eq(&s, &b[i], 0, &s, &got[i]));
+      got[i].release(&got[i]);
+    }
+    /* every truncation fails cleanly, naming the input */
+    size_t step = out.len / 97 + 1;
+    for (size_t n = 0; n < out.len; n += step) {
+      clance_status rc = cl_ipc_stream_open_mem(out.data, n, "cut", 1, NULL, &st, &err);
+      if (rc) {
+        CHECK(rc == CLANCE_ECORRUPT && !strncmp(err.message, "cut: ", 5));
+        continue;
+      }
+      int e = 0;
+      for (;;) {
+        struct ArrowArray a;
+        if ((e = st.get_next(&st, &a)) != 0 || !a.release)
+          break;
+        a.release(&a);
+      }
+      /* a stream cut right after a whole message reads as a shorter stream */
+      if (e) {
+        const char *m = st.get_last_error(&st);
+        CHECK(m && !strncmp(m, "cut: ", 5));
+        CHECK(cl_errno_to_status(e) == CLANCE_ECORRUPT);
+      } else {
+        CHECK(!file);
+      }
+      st.release(&st);
+    }
+    unlink(path);
+    cl_buf_free(&out);
+  }
+  for (int i = 0; i < 2; i++)
+    b[i].release(&b[i]);
+  cl_schema_free(&s);
+  /* missing, empty and foreign inputs */
+  struct ArrowArrayStream st;
+  clance_status rc = clance_ipc_stream_open("/nonexistent/x.arrow", 0, &st, &err);
+  CHECK(rc != CLANCE_OK && strstr(err.message, "/nonexistent/x.arrow"));
+  char path[] = "/tmp/clance-ipc1-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  rc = clance_ipc_stream_open_fd(fd, 0, &st, &err);
+  CHECK(rc == CLANCE_ECORRUPT && strstr(err.message, "empty Arrow IPC stream"));
+  REQUIRE(write(fd, "PAR1 not arrow", 14) == 14);
+  close(fd);
+  rc = clance_ipc_stream_open(path, 0, &st, &err);
+  CHECK(rc == CLANCE_ECORRUPT && strstr(err.message, path));
+  unlink(path);
+}
+
 int main(void) {
   RUN(test_all_types_roundtrip);
   RUN(test_sliced_input);
@@ -1396,5 +1507,6 @@ int main(void) {
   RUN(test_stream_api_and_fd);
   RUN(test_handmade_corruption);
   RUN(test_truncation_and_flips);
+  RUN(test_zero_copy_streams);
   TEST_MAIN_END();
 }

@@ -9,18 +9,28 @@ static const cli_option opts[] = {
     {"--version", "N", "read version N (default: latest)"},
     {"--tag", "NAME", "read the version tagged NAME"},
     {"--columns", "A,B,...", "only these columns, in this order"},
-    {"--format", "jsonl|csv", "output format (default jsonl)"},
+    {"--format", "jsonl|csv|arrow", "output format (default jsonl; arrow = Arrow IPC stream)"},
     {"--batch-size", "N", "rows per batch (default 65536)"},
     {"--filter", "PREDICATE", "only rows where PREDICATE holds, e.g. \"id > 10 AND s = 'x'\""},
     {NULL, NULL, NULL}};
+
+/* Rows as text, or as an Arrow IPC stream on stdout (consumes the stream). */
+static clance_status write_out(int arrow, int format, struct ArrowArrayStream *s,
+                               clance_error *err) {
+  if (!arrow)
+    return cl_text_write_stream(stdout, format, s, err);
+  fflush(stdout);
+  return clance_ipc_write_stream(s, 1, 0, err);
+}
 
 static int run(const cli_command *cmd, const cli_args *a) {
   uint64_t batch = 0;
   cli_get_u64(cmd, a, "--batch-size", &batch);
   const char *fmt = cli_get(cmd, a, "--format");
-  int format = fmt ? cl_text_format_from_name(fmt) : CL_TEXT_JSONL;
+  int arrow = fmt && !strcmp(fmt, "arrow");
+  int format = arrow ? CL_TEXT_JSONL : fmt ? cl_text_format_from_name(fmt) : CL_TEXT_JSONL;
   if (format < 0)
-    return cli_usage_error(cmd, "--format must be jsonl or csv");
+    return cli_usage_error(cmd, "--format must be jsonl, csv or arrow");
   const char *cols = cli_get(cmd, a, "--columns");
   char *names = cols ? strdup(cols) : NULL;
   const char *list[1024];
@@ -48,7 +58,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
     free(names);
     return rc;
   }
-  if (clance_dataset_scan(ds, &so, &s, &err) || cl_text_write_stream(stdout, format, &s, &err))
+  if (clance_dataset_scan(ds, &so, &s, &err) || write_out(arrow, format, &s, &err))
     rc = cli_fail(cmd->name, &err);
   if (s.release)
     s.release(&s);
@@ -68,5 +78,6 @@ const cli_command cli_cmd_scan = {
     "IS [NOT] NULL, AND, OR, NOT, parentheses; NULL comparisons are unknown, as in SQL).\n"
     "JSON Lines output has one object per row with the columns in schema order: integers\n"
     "exact, floats in their shortest round-trip form (NaN/Infinity as strings), binary as\n"
-    "hex, dates as days and timestamps as integers in their unit since the epoch.",
+    "hex, dates as days and timestamps as integers in their unit since the epoch.\n"
+    "--format arrow writes an Arrow IPC stream (dictionary columns as dictionary batches).",
     opts, 1, 1, run};

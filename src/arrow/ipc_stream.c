@@ -1,0 +1,323 @@
+/* Arrow IPC to and from files and pipes: a lazy ArrowArrayStream over an IPC
+ * file or stream (mapped and read in place when it is a regular file), and
+ * an ArrowArrayStream written out as IPC. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arrow/array.h"
+#include "arrow/ipc.h"
+
+/* ------------------------------------------------------------------------ */
+/* Input bytes                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ipc_input {
+  uint8_t *base;
+  size_t len;
+  int mapped;   /* munmap, else free (unless borrowed) */
+  int borrowed; /* bytes owned by the caller */
+} ipc_input;
+
+static void input_release(void *p) {
+  ipc_input *in = p;
+  if (!in)
+    return;
+  if (in->mapped)
+    munmap(in->base, in->len);
+  else if (!in->borrowed)
+    free(in->base);
+  free(in);
+}
+
+/* Read everything from a pipe or terminal. */
+static clance_status read_all(int fd, const char *what, ipc_input *in, clance_error *err) {
+  size_t cap = 1u << 20, len = 0;
+  uint8_t *b = malloc(cap);
+  if (!b)
+    return cl_err_nomem(err, what);
+  for (;;) {
+    if (cap - len < 65536) {
+      if (cap > SIZE_MAX / 2) {
+        free(b);
+        return cl_err_nomem(err, what);
+      }
+      uint8_t *nb = realloc(b, cap * 2);
+      if (!nb) {
+        free(b);
+        return cl_err_nomem(err, what);
+      }
+      b = nb;
+      cap *= 2;
+    }
+    ssize_t n = read(fd, b + len, cap - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      free(b);
+      return cl_err_errno(err, e, "read", what);
+    }
+    if (n == 0)
+      break;
+    len += (size_t)n;
+  }
+  in->base = b;
+  in->len = len;
+  return CLANCE_OK;
+}
+
+static clance_status input_open(int fd, const char *what, ipc_input **out, clance_error *err) {
+  *out = NULL;
+  ipc_input *in = cl_calloc(1, sizeof *in, err);
+  if (!in)
+    return err->code;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+      free(in);
+      return cl_err(err, CLANCE_EINVAL, "%s: too large to map", what);
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m != MAP_FAILED) {
+      madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+      in->base = m;
+      in->len = (size_t)st.st_size;
+      in->mapped = 1;
+      *out = in;
+      return CLANCE_OK;
+    }
+  }
+  clance_status s = read_all(fd, what, in, err);
+  if (s) {
+    free(in);
+    return s;
+  }
+  *out = in;
+  return CLANCE_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading stream                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ipc_stream {
+  cl_ipc_reader *r;
+  const uint8_t *base; /* mapped input, for dropping pages behind the reader */
+  size_t dropped, page;
+  clance_error err;
+} ipc_stream;
+
+static int st_fail(const ipc_stream *s) { return cl_status_to_errno(s->err.code); }
+
+static int st_get_schema(struct ArrowArrayStream *self, struct ArrowSchema *out) {
+  ipc_stream *s = self->private_data;
+  cl_err_clear(&s->err);
+  clance_status st = cl_schema_to_arrow(cl_ipc_reader_schema(s->r), out, &s->err);
+  return st ? st_fail(s) : 0;
+}
+
+static int st_get_next(struct ArrowArrayStream *self, struct ArrowArray *out) {
+  ipc_stream *s = self->private_data;
+  cl_err_clear(&s->err);
+  int done = 0;
+  clance_status st = cl_ipc_reader_next(s->r, out, &done, &s->err);
+  if (st)
+    return st_fail(s);
+  if (s->base) {
+    /* Mapped pages before the next message are not needed for metadata any
+     * more; buffers batches still reference fault back in from the file
+     * (the mapping is private and read-only, so nothing is lost). */
+    size_t pos = cl_ipc_reader_position(s->r) & ~(s->page - 1);
+    if (pos > s->dropped) {
+      madvise((void *)(s->base + s->dropped), pos - s->dropped, MADV_DONTNEED);
+      s->dropped = pos;
+    }
+  }
+  return 0;
+}
+
+static const char *st_last_error(struct ArrowArrayStream *self) {
+  ipc_stream *s = self->private_data;
+  return s->err.code ? s->err.message : NULL;
+}
+
+static void st_release(struct ArrowArrayStream *self) {
+  if (!self || !self->release)
+    return;
+  ipc_stream *s = self->private_data;
+  cl_ipc_reader_free(s->r);
+  free(s);
+  self->release = NULL;
+}
+
+static clance_status open_input(ipc_input *in, const char *what,
+                                const cl_ipc_read_options *options, int share,
+                                struct ArrowArrayStream *out, clance_error *err) {
+  ipc_stream *s = cl_calloc(1, sizeof *s, err);
+  if (!s) {
+    input_release(in);
+    return err->code;
+  }
+  cl_ipc_read_options o;
+  memset(&o, 0, sizeof o);
+  if (options)
+    o = *options;
+  o.owner_release = NULL;
+  o.owner = NULL;
+  if (share) {
+    o.owner_release = input_release;
+    o.owner = in;
+  }
+  const uint8_t *base = in->base;
+  size_t len = in->len;
+  int mapped = in->mapped;
+  clance_status st = cl_ipc_reader_open_ex(base, len, what, &o, &s->r, err);
+  if (!share)
+    input_release(in); /* the reader copied nothing it keeps; see below */
+  if (st) {
+    free(s);
+    return st;
+  }
+  if (mapped && share) {
+    long pg = sysconf(_SC_PAGESIZE);
+    s->page = pg > 0 ? (size_t)pg : 4096;
+    s->base = base;
+  }
+  out->get_schema = st_get_schema;
+  out->get_next = st_get_next;
+  out->get_last_error = st_last_error;
+  out->release = st_release;
+  out->private_data = s;
+  return CLANCE_OK;
+}
+
+clance_status cl_ipc_stream_open_fd(int fd, const char *what, const cl_ipc_read_options *options,
+                                    struct ArrowArrayStream *out, clance_error *err) {
+  memset(out, 0, sizeof *out);
+  ipc_input *in;
+  CL_TRY(input_open(fd, what, &in, err));
+  return open_input(in, what, options, 1, out, err);
+}
+
+clance_status cl_ipc_stream_open_path(const char *path, const cl_ipc_read_options *options,
+                                      struct ArrowArrayStream *out, clance_error *err) {
+  memset(out, 0, sizeof *out);
+  if (!strcmp(path, "-"))
+    return cl_ipc_stream_open_fd(0, "standard input", options, out, err);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return cl_err_errno(err, errno, "open", path);
+  clance_status st = cl_ipc_stream_open_fd(fd, path, options, out, err);
+  close(fd); /* a mapping outlives its descriptor */
+  return st;
+}
+
+clance_status cl_ipc_stream_open_mem(const uint8_t *data, size_t len, const char *what, int share,
+                                     const cl_ipc_read_options *options,
+                                     struct ArrowArrayStream *out, clance_error *err) {
+  memset(out, 0, sizeof *out);
+  ipc_input *in = cl_calloc(1, sizeof *in, err);
+  if (!in)
+    return err->code;
+  in->base = (uint8_t *)data;
+  in->len = len;
+  in->borrowed = 1;
+  return open_input(in, what, options, share, out, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                    */
+/* ------------------------------------------------------------------------ */
+
+clance_status cl_ipc_write_arrow_stream(struct ArrowArrayStream *stream,
+                                        const cl_ipc_write_options *options, cl_ipc_sink_fn sink,
+                                        void *sink_ctx, clance_error *err) {
+  struct ArrowSchema as;
+  memset(&as, 0, sizeof as);
+  cl_schema schema;
+  memset(&schema, 0, sizeof schema);
+  cl_ipc_writer *w = NULL;
+  clance_status st;
+  int rc = stream->get_schema(stream, &as);
+  if (rc) {
+    st = cl_stream_error(stream, rc, "reading the stream's schema", err);
+    goto done;
+  }
+  st = cl_schema_from_arrow(&as, &schema, err);
+  as.release(&as);
+  if (st)
+    goto done;
+  if ((st = cl_ipc_writer_open(&schema, options, sink, sink_ctx, &w, err)))
+    goto done;
+  for (;;) {
+    struct ArrowArray b;
+    memset(&b, 0, sizeof b);
+    if ((rc = stream->get_next(stream, &b))) {
+      st = cl_stream_error(stream, rc, "reading the stream", err);
+      goto done;
+    }
+    if (!b.release)
+      break;
+    st = cl_ipc_writer_write(w, &b, err);
+    b.release(&b);
+    if (st)
+      goto done;
+  }
+  st = cl_ipc_writer_finish(w, err);
+done:
+  cl_ipc_writer_free(w);
+  cl_schema_free(&schema);
+  if (stream->release)
+    stream->release(stream);
+  return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                                 */
+/* ------------------------------------------------------------------------ */
+
+clance_status clance_ipc_stream_open(const char *path, int flags, struct ArrowArrayStream *out,
+                                     clance_error *err) {
+  CL_PUBLIC_ERR(err, local);
+  if (!path || !out)
+    return cl_err(err, CLANCE_EINVAL, "clance_ipc_stream_open: NULL argument");
+  cl_ipc_read_options o;
+  memset(&o, 0, sizeof o);
+  o.decode_dictionaries = (flags & CLANCE_IPC_DECODE_DICTIONARIES) != 0;
+  return cl_ipc_stream_open_path(path, &o, out, err);
+}
+
+clance_status clance_ipc_stream_open_fd(int fd, int flags, struct ArrowArrayStream *out,
+                                        clance_error *err) {
+  CL_PUBLIC_ERR(err, local);
+  if (fd < 0 || !out)
+    return cl_err(err, CLANCE_EINVAL, "clance_ipc_stream_open_fd: bad argument");
+  cl_ipc_read_options o;
+  memset(&o, 0, sizeof o);
+  o.decode_dictionaries = (flags & CLANCE_IPC_DECODE_DICTIONARIES) != 0;
+  char what[48];
+  snprintf(what, sizeof what, "Arrow IPC input (fd %d)", fd);
+  return cl_ipc_stream_open_fd(fd, what, &o, out, err);
+}
+
+clance_status clance_ipc_write_stream(struct ArrowArrayStream *stream, int fd, int flags,
+                                      clance_error *err) {
+  CL_PUBLIC_ERR(err, local);
+  if (!stream || !stream->release) {
+    return cl_err(err, CLANCE_EINVAL, "clance_ipc_write_stream: NULL or released stream");
+  }
+  cl_ipc_write_options o;
+  memset(&o, 0, sizeof o);
+  o.file_format = (flags & CLANCE_IPC_FILE_FORMAT) != 0;
+  if (flags & CLANCE_IPC_ZSTD)
+    o.compression = CL_IPC_COMPRESSION_ZSTD;
+  else if (flags & CLANCE_IPC_LZ4)
+    o.compression = CL_IPC_COMPRESSION_LZ4;
+  return cl_ipc_write_arrow_stream(stream, &o, cl_ipc_sink_fd, &fd, err);
+}
