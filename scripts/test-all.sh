@@ -13,6 +13,13 @@ export CLANCE_INTEROP_CACHE="$ROOT/build/interop-cache"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLANCE_WERROR=ON
 ninja -C build
 ctest --test-dir build --output-on-failure -j "$JOBS"
+# Shipping: the API reference builds without a Doxygen warning; a static-only
+# build without MPI, installed into a prefix with a space, serves a consumer
+# project (pkg-config and find_package); the Debian packages build, pass
+# lintian, install, serve the consumer project from /usr, and are removed.
+ninja -C build docs
+bash tests/consumer/run.sh --configure -DBUILD_SHARED_LIBS=OFF -DCLANCE_MPI=OFF
+scripts/deb-check.sh
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCLANCE_WERROR=ON -DCLANCE_SANITIZE=ON
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
