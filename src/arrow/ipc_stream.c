@@ -125,21 +125,20 @@ static int st_get_schema(struct ArrowArrayStream *self, struct ArrowSchema *out)
 static int st_get_next(struct ArrowArrayStream *self, struct ArrowArray *out) {
   ipc_stream *s = self->private_data;
   cl_err_clear(&s->err);
-  int done = 0;
-  clance_status st = cl_ipc_reader_next(s->r, out, &done, &s->err);
-  if (st)
-    return st_fail(s);
   if (s->base) {
-    /* Mapped pages before the next message are not needed for metadata any
-     * more; buffers batches still reference fault back in from the file
-     * (the mapping is private and read-only, so nothing is lost). */
+    /* Mapped pages before the next message belong to batches the consumer
+     * is done with, as it asks for the next one; dropping them keeps the
+     * resident set small. Batches still alive fault their pages back in from
+     * the file (the mapping is private and read-only: nothing is lost). */
     size_t pos = cl_ipc_reader_position(s->r) & ~(s->page - 1);
     if (pos > s->dropped) {
       madvise((void *)(s->base + s->dropped), pos - s->dropped, MADV_DONTNEED);
       s->dropped = pos;
     }
   }
-  return 0;
+  int done = 0;
+  clance_status st = cl_ipc_reader_next(s->r, out, &done, &s->err);
+  return st ? st_fail(s) : 0;
 }
 
 static const char *st_last_error(struct ArrowArrayStream *self) {
