@@ -34,7 +34,7 @@ case "$mode" in
   --configure)
     PREFIX="$TMP/prefix with space"
     step "configure $SRC $*"
-    cmake -S "$SRC" -B "$TMP/build dir" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release \
+    cmake -S "$SRC" -B "$TMP/build dir" "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCLANCE_BUILD_TESTS=OFF -DCLANCE_BUILD_EXAMPLES=OFF -DCLANCE_BUILD_FUZZERS=OFF \
       -DCLANCE_BUILD_BENCH=OFF "$@" > "$TMP/configure.log" || { cat "$TMP/configure.log"; fail configure; }
     grep -i "mpi front end" "$TMP/configure.log" || true
