@@ -160,7 +160,7 @@ clance_status cl_dataset_open(const char *root, uint64_t version, cl_dataset **o
     }
   }
   for (size_t i = 0; i < m->n_fragments; i++) {
-    uint64_t rows;
+    uint64_t rows = 0;
     CL_CHECK(st, cl_fragment_rows(root, m->fragments[i], &rows, err));
     uint64_t del = m->fragments[i]->deletion_file ? m->fragments[i]->deletion_file->num_deleted_rows : 0;
     ds->num_rows += rows >= del ? rows - del : 0;
