@@ -8,6 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 PKGS="build-essential cmake ninja-build pkg-config libprotobuf-c-dev protobuf-c-compiler
       libzstd-dev liblz4-dev libroaring-dev libopenmpi-dev openmpi-bin
       clang libclang-rt-14-dev
+      slurm-wlm munge
       gfortran doxygen groff-base debhelper devscripts lintian fakeroot"
 missing=""
 for p in $PKGS; do

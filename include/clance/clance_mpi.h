@@ -58,7 +58,8 @@ typedef enum clance_mpi_operation {
  *
  * `options` (may be NULL) are the write options of every rank; mode AUTO
  * becomes CREATE for an Overwrite and APPEND for an Append (other mixes are
- * CLANCE_EINVAL). `read_version`: the version the write is prepared against
+ * CLANCE_EINVAL); num_threads 0 becomes the node's online cores divided by
+ * the ranks on the node (at least 1). `read_version`: the version the write is prepared against
  * (0 when an Overwrite creates the dataset), or CLANCE_MPI_LATEST_VERSION.
  * `stream` is consumed on every rank (released before returning, on success
  * and on error). A rank may have no rows (an empty stream). A rank that

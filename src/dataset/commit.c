@@ -492,8 +492,12 @@ static clance_status attempt_commit(commit_ctx *c, const cl_version_list *vl, in
   cl_buf bytes = CL_BUF_INIT;
   char *path = NULL, *vdir = NULL;
   clance_status st = CLANCE_OK;
-  if (latest)
+  if (latest && c->read && latest == c->read_version) {
+    prev = c->read; /* no commit since the read version: it is the latest */
+    cl_dataset_ref(prev);
+  } else if (latest) {
     CL_CHECK(st, cl_dataset_open(c->root, latest, &prev, err));
+  }
   if (c->op->kind == CL_OP_RESTORE) {
     if (c->op->version > latest) {
       st = cl_err(err, CLANCE_ENOTFOUND, "cannot restore version %llu: the latest version is %llu",

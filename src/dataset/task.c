@@ -194,7 +194,7 @@ clance_status cl_task_finish(const char *root, const char *data_dir, const char 
     clance_error e2;
     if (referenced_files(root, &refs, &n_refs, &e2) == CLANCE_OK) {
       for (size_t i = 0; i < old.n_files; i++) {
-        if (bsearch(&old.files[i], refs, n_refs, sizeof *refs, cmp_str))
+        if (n_refs && bsearch(&old.files[i], refs, n_refs, sizeof *refs, cmp_str))
           continue; /* committed already: it belongs to the dataset now */
         int mine = 0;
         for (size_t f = 0; f < frags->n && !mine; f++)

@@ -581,8 +581,7 @@ typedef struct mpi_write {
 
 /* Phase A, local part: the record this rank sends. */
 static void describe(mpi_write *w, const struct ArrowSchema *schema,
-                     struct ArrowArrayStream *stream, const clance_write_options *options,
-                     buf *rec) {
+                     struct ArrowArrayStream *stream, buf *rec) {
   clance_error e = {CLANCE_OK, ""};
   if (!w->uri || !*w->uri)
     set_err(&e, CLANCE_EINVAL, "clance_mpi_write: the dataset URI is empty");
@@ -593,8 +592,6 @@ static void describe(mpi_write *w, const struct ArrowSchema *schema,
   if (!e.code) {
     clance_write_mode want = w->op == CLANCE_MPI_OVERWRITE ? CLANCE_WRITE_CREATE
                                                            : CLANCE_WRITE_APPEND;
-    if (options)
-      w->wopts = *options;
     if (w->wopts.mode == CLANCE_WRITE_AUTO)
       w->wopts.mode = want;
     else if (w->wopts.mode != want)
@@ -785,8 +782,26 @@ clance_status clance_mpi_write(MPI_Comm comm, const char *uri, const struct Arro
   buf rec = {0};
   int wrote = 0;
 
+  if (options)
+    w.wopts = *options;
+  /* Encoding threads: num_threads 0 would give every rank one per core; by
+   * default the node's cores are shared among the ranks on it. (Collective:
+   * every rank splits, whatever its options.) */
+  MPI_Comm node;
+  int local = 1;
+  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, w.rank, MPI_INFO_NULL, &node) ==
+      MPI_SUCCESS) {
+    MPI_Comm_size(node, &local);
+    MPI_Comm_free(&node);
+  }
+  if (w.wopts.num_threads == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long per_rank = cores > 0 && local > 0 ? cores / local : 1;
+    w.wopts.num_threads = per_rank < 1 ? 1 : (uint32_t)per_rank;
+  }
+
   /* A. Same arguments and schema everywhere? */
-  describe(&w, schema, stream, options, &rec);
+  describe(&w, schema, stream, &rec);
   st = gather(comm, w.rank, w.size, &rec, &all, &lens, &displs, &outcome);
   if (w.rank == ROOT && !st)
     check_records(&w, all, lens, displs, &outcome, &rv);

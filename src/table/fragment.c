@@ -65,7 +65,77 @@ void cl_fragment_free(pb_fragment *f) {
     protobuf_c_message_free_unpacked(&f->base, NULL);
 }
 
+static void *dup_mem(const void *src, size_t n, int *ok) {
+  if (!n)
+    return NULL;
+  void *p = malloc(n);
+  if (!p)
+    *ok = 0;
+  else
+    memcpy(p, src, n);
+  return p;
+}
+
+/* Member-wise copy of the common fragment (no unknown fields, no row id or
+ * version sequences): every member malloc'ed, as protobuf-c frees them.
+ * NULL when the fragment is not of that kind or memory ran out. */
+static pb_fragment *fast_copy(const pb_fragment *f) {
+  if (f->base.n_unknown_fields ||
+      f->row_id_sequence_case != LANCE__TABLE__DATA_FRAGMENT__ROW_ID_SEQUENCE__NOT_SET ||
+      f->last_updated_at_version_sequence_case !=
+          LANCE__TABLE__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE__NOT_SET ||
+      f->created_at_version_sequence_case !=
+          LANCE__TABLE__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE__NOT_SET ||
+      (f->deletion_file && f->deletion_file->base.n_unknown_fields))
+    return NULL;
+  for (size_t i = 0; i < f->n_files; i++)
+    if (!f->files[i] || f->files[i]->base.n_unknown_fields)
+      return NULL;
+  pb_fragment *c = malloc(sizeof *c);
+  if (!c)
+    return NULL;
+  *c = *f;
+  c->files = NULL;
+  c->n_files = 0;
+  c->deletion_file = NULL;
+  int ok = 1;
+  if (f->deletion_file)
+    c->deletion_file = dup_mem(f->deletion_file, sizeof *f->deletion_file, &ok);
+  if (ok && f->n_files && (c->files = calloc(f->n_files, sizeof *c->files)) == NULL)
+    ok = 0;
+  for (size_t i = 0; ok && i < f->n_files; i++) {
+    const pb_data_file *s = f->files[i];
+    pb_data_file *d = malloc(sizeof *d);
+    if (!d) {
+      ok = 0;
+      break;
+    }
+    *d = *s;
+    d->path = NULL;
+    d->fields = NULL;
+    d->column_indices = NULL;
+    d->n_fields = d->n_column_indices = 0;
+    c->files[i] = d;
+    c->n_files = i + 1;
+    if (s->path == protobuf_c_empty_string)
+      d->path = (char *)protobuf_c_empty_string;
+    else if (s->path && !(d->path = dup_mem(s->path, strlen(s->path) + 1, &ok)))
+      break;
+    d->fields = dup_mem(s->fields, s->n_fields * sizeof *s->fields, &ok);
+    d->n_fields = ok ? s->n_fields : 0;
+    d->column_indices = dup_mem(s->column_indices, s->n_column_indices * sizeof *s->column_indices, &ok);
+    d->n_column_indices = ok ? s->n_column_indices : 0;
+  }
+  if (!ok) {
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    return NULL;
+  }
+  return c;
+}
+
 clance_status cl_fragment_copy(const pb_fragment *f, pb_fragment **out, clance_error *err) {
+  if ((*out = fast_copy(f)) != NULL)
+    return CLANCE_OK;
   cl_buf b = CL_BUF_INIT;
   CL_TRY(cl_pb_pack(&f->base, &b, err));
   *out = lance__table__data_fragment__unpack(NULL, b.len, b.data);

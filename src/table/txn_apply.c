@@ -21,7 +21,30 @@ static clance_status copy_msg(const ProtobufCMessage *src, const ProtobufCMessag
 }
 
 clance_status cl_manifest_copy_pb(const pb_manifest *src, pb_manifest **out, clance_error *err) {
-  return copy_msg(&src->base, &lance__table__manifest__descriptor, (ProtobufCMessage **)out, err);
+  /* Everything but the fragments through protobuf (unknown fields survive),
+   * the fragments (most of a big manifest) with cl_fragment_copy. */
+  pb_manifest shell = *src;
+  shell.n_fragments = 0;
+  shell.fragments = NULL;
+  CL_TRY(copy_msg(&shell.base, &lance__table__manifest__descriptor, (ProtobufCMessage **)out, err));
+  pb_manifest *m = *out;
+  if (!src->n_fragments)
+    return CLANCE_OK;
+  if (!(m->fragments = cl_calloc(src->n_fragments, sizeof *m->fragments, err))) {
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    *out = NULL;
+    return err->code;
+  }
+  for (size_t i = 0; i < src->n_fragments; i++) {
+    clance_status st = cl_fragment_copy(src->fragments[i], &m->fragments[i], err);
+    if (st) {
+      protobuf_c_message_free_unpacked(&m->base, NULL);
+      *out = NULL;
+      return st;
+    }
+    m->n_fragments = i + 1;
+  }
+  return CLANCE_OK;
 }
 
 pb_fragment *cl_manifest_fragment(const pb_manifest *m, uint64_t id) {
@@ -71,6 +94,20 @@ static clance_status list_push_copy(frag_list *l, const pb_fragment *f, clance_e
   if (st)
     cl_fragment_free(c);
   return st;
+}
+
+/* Move the fragment in *slot (owned by the manifest being built) into l:
+ * the old version's fragments are not copied again. */
+static clance_status list_take(frag_list *l, pb_fragment **slot, clance_error *err) {
+  CL_TRY(list_push(l, *slot, err));
+  *slot = NULL;
+  return CLANCE_OK;
+}
+
+/* A replacement from the transaction (copied), or else the old fragment. */
+static clance_status list_push_or_take(frag_list *l, const pb_fragment *replacement,
+                                       pb_fragment **slot, clance_error *err) {
+  return replacement ? list_push_copy(l, replacement, err) : list_take(l, slot, err);
 }
 
 static void list_free(frag_list *l) {
@@ -506,7 +543,7 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
   switch (kind) {
   case CL_OP_APPEND:
     for (size_t i = 0; i < n_old; i++)
-      CL_CHECK(st, list_push_copy(&l, old[i], err));
+      CL_CHECK(st, list_take(&l, &m->fragments[i], err));
     CL_CHECK(st, push_new(&l, t->append->fragments, t->append->n_fragments, &next_id, err));
     break;
   case CL_OP_OVERWRITE: {
@@ -531,7 +568,7 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
       if (has_id(d->deleted_fragment_ids, d->n_deleted_fragment_ids, old[i]->id))
         continue;
       const pb_fragment *u = find_in(d->updated_fragments, d->n_updated_fragments, old[i]->id);
-      CL_CHECK(st, list_push_copy(&l, u ? u : old[i], err));
+      CL_CHECK(st, list_push_or_take(&l, u, &m->fragments[i], err));
     }
     break;
   }
@@ -541,7 +578,7 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
       if (has_id(u->removed_fragment_ids, u->n_removed_fragment_ids, old[i]->id))
         continue;
       const pb_fragment *r = find_in(u->updated_fragments, u->n_updated_fragments, old[i]->id);
-      CL_CHECK(st, list_push_copy(&l, r ? r : old[i], err));
+      CL_CHECK(st, list_push_or_take(&l, r, &m->fragments[i], err));
     }
     CL_CHECK(st, push_new(&l, u->new_fragments, u->n_new_fragments, &next_id, err));
     if (idx && u->n_updated_fragments) {
@@ -572,7 +609,7 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
     const Lance__Table__Transaction__Project *p = t->project;
     CL_CHECK(st, set_fields(m, p->schema, p->n_schema, err));
     for (size_t i = 0; i < n_old; i++) {
-      CL_CHECK(st, list_push_copy(&l, old[i], err));
+      CL_CHECK(st, list_take(&l, &m->fragments[i], err));
       /* A data file none of whose fields remain is dropped. */
       pb_fragment *f = l.v[l.n - 1];
       for (size_t d = 0; d < f->n_files; d++) {
@@ -592,7 +629,7 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
   }
   case CL_OP_RESTORE:
     for (size_t i = 0; i < n_old; i++)
-      CL_CHECK(st, list_push_copy(&l, old[i], err));
+      CL_CHECK(st, list_take(&l, &m->fragments[i], err));
     break;
   case CL_OP_REWRITE: {
     const Lance__Table__Transaction__Rewrite *r = t->rewrite;
@@ -602,7 +639,7 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
       for (size_t g = 0; g < r->n_groups && !gone; g++)
         gone = find_in(r->groups[g]->old_fragments, r->groups[g]->n_old_fragments, old[i]->id) != NULL;
       if (!gone)
-        CL_CHECK(st, list_push_copy(&l, old[i], err));
+        CL_CHECK(st, list_take(&l, &m->fragments[i], err));
     }
     CL_CHECK(st, push_new(&l, r->new_fragments, r->n_new_fragments, &next_id, err));
     for (size_t g = 0; g < r->n_groups; g++)
@@ -612,18 +649,18 @@ clance_status cl_txn_apply(const pb_txn *t, const cl_apply_in *in, cl_apply_out 
   }
   case CL_OP_DATA_REPLACEMENT: {
     for (size_t i = 0; i < n_old; i++)
-      CL_CHECK(st, list_push_copy(&l, old[i], err));
+      CL_CHECK(st, list_take(&l, &m->fragments[i], err));
     CL_CHECK(st, data_replacement(&l, t->data_replacement, err));
     break;
   }
   case CL_OP_UPDATE_CONFIG:
     for (size_t i = 0; i < n_old; i++)
-      CL_CHECK(st, list_push_copy(&l, old[i], err));
+      CL_CHECK(st, list_take(&l, &m->fragments[i], err));
     CL_CHECK(st, update_config(m, t->update_config, err));
     break;
   case CL_OP_RESERVE_FRAGMENTS:
     for (size_t i = 0; i < n_old; i++)
-      CL_CHECK(st, list_push_copy(&l, old[i], err));
+      CL_CHECK(st, list_take(&l, &m->fragments[i], err));
     next_id += t->reserve_fragments->num_fragments;
     break;
   default:
