@@ -27,6 +27,7 @@ typedef struct write_ctx {
   cl_file_writer_opts fopts;
   uint64_t max_rows, max_bytes;
   cl_file_writer *cur;
+  cl_file_writer *idle; /* finished, kept for its buffers */
   char cur_name[64];
   clance_fragments *out;
   uint64_t rows_done, bytes_done; /* progress: finished files */
@@ -106,7 +107,16 @@ static clance_status start_file(write_ctx *w, clance_error *err) {
   char *p = cl_path_join(w->data_dir, w->cur_name, err);
   if (!p)
     return err->code;
-  clance_status st = cl_file_writer_open(p, &w->schema, &w->fopts, &w->cur, err);
+  clance_status st;
+  if (w->idle) {
+    st = cl_file_writer_reopen(w->idle, p, err);
+    if (!st) {
+      w->cur = w->idle;
+      w->idle = NULL;
+    }
+  } else {
+    st = cl_file_writer_open(p, &w->schema, &w->fopts, &w->cur, err);
+  }
   free(p);
   return st;
 }
@@ -116,7 +126,8 @@ static clance_status finish_file(write_ctx *w, clance_error *err) {
   cl_file_layout layout;
   cl_file_writer *fw = w->cur;
   w->cur = NULL;
-  CL_TRY(cl_file_writer_finish(fw, &rows, &size, &layout, err));
+  CL_TRY(cl_file_writer_finish_keep(fw, &rows, &size, &layout, err));
+  w->idle = fw;
   uint32_t major, minor;
   cl_file_version_manifest_pair(w->fopts.version, &major, &minor);
   pb_fragment *f;
@@ -285,6 +296,7 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
   *out = w.out;
   w.out = NULL;
 fail:
+  cl_file_writer_free(w.idle);
   if (stream->release)
     stream->release(stream);
   clance_fragments_free(w.out);
@@ -333,6 +345,7 @@ clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_fil
     out->n = from;
   }
 fail:
+  cl_file_writer_free(w.idle);
   cl_schema_free(&w.schema);
   cl_pool_free(w.fopts.pool);
   free(w.data_dir);

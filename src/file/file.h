@@ -54,6 +54,18 @@ int cl_file_writer_reached(cl_file_writer *w, uint64_t limit);
 /* Flush, write metadata and footer, close; frees w. */
 clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint64_t *out_size,
                                     cl_file_layout *out_layout, clance_error *err);
+/* Like cl_file_writer_finish, but on success w stays allocated, idle, with
+ * its column buffers (no fresh memory to fault in for the next file): start
+ * the next file with cl_file_writer_reopen or free it with
+ * cl_file_writer_free. On error w is freed. */
+clance_status cl_file_writer_finish_keep(cl_file_writer *w, uint64_t *out_rows,
+                                         uint64_t *out_size, cl_file_layout *out_layout,
+                                         clance_error *err);
+/* Start a new file at `path` with an idle writer (same schema and options).
+ * On error w stays idle. */
+clance_status cl_file_writer_reopen(cl_file_writer *w, const char *path, clance_error *err);
+/* Free an idle writer (NULL is ignored). */
+void cl_file_writer_free(cl_file_writer *w);
 /* Remove the partial file; frees w. */
 void cl_file_writer_abort(cl_file_writer *w);
 

@@ -360,8 +360,8 @@ static clance_status descriptor(const cl_file_writer *w, cl_buf *out, clance_err
   return st;
 }
 
-clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint64_t *out_size,
-                                    cl_file_layout *out_layout, clance_error *err) {
+static clance_status finish(cl_file_writer *w, int keep, uint64_t *out_rows, uint64_t *out_size,
+                            cl_file_layout *out_layout, clance_error *err) {
   clance_status st = CLANCE_OK;
   cl_buf fd = CL_BUF_INIT;
   size_t n = w->schema.n_fields;
@@ -398,6 +398,15 @@ clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint6
   out_layout->n = n;
   *out_rows = w->rows;
   *out_size = size;
+  if (keep && !st) {
+    /* Idle: the column buffers and their capacity stay for the next file. */
+    w->rows = 0;
+    w->pos = 0;
+    memset(w->page_start, 0, (n ? n : 1) * sizeof *w->page_start);
+    free(w->path);
+    w->path = NULL;
+    return CLANCE_OK;
+  }
 done:
   writer_free(w);
   return st;
@@ -407,6 +416,32 @@ fail:
   cl_container_abort(&w->c);
   writer_free(w);
   return st;
+}
+
+clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint64_t *out_size,
+                                    cl_file_layout *out_layout, clance_error *err) {
+  return finish(w, 0, out_rows, out_size, out_layout, err);
+}
+
+clance_status cl_file_writer_finish_keep(cl_file_writer *w, uint64_t *out_rows, uint64_t *out_size,
+                                         cl_file_layout *out_layout, clance_error *err) {
+  return finish(w, 1, out_rows, out_size, out_layout, err);
+}
+
+clance_status cl_file_writer_reopen(cl_file_writer *w, const char *path, clance_error *err) {
+  if (!(w->path = cl_strdup(path, err)))
+    return err->code;
+  clance_status st = cl_container_create(&w->c, path, w->opts.version, w->schema.n_fields, err);
+  if (st) {
+    free(w->path);
+    w->path = NULL;
+  }
+  return st;
+}
+
+void cl_file_writer_free(cl_file_writer *w) {
+  if (w)
+    writer_free(w);
 }
 
 void cl_file_writer_abort(cl_file_writer *w) {
