@@ -554,7 +554,9 @@ static clance_status commit_loop(commit_ctx *c, uint64_t *out_version, clance_er
   for (uint32_t attempt = 0; attempt < attempts; attempt++) {
     double t0 = now_ms();
     cl_version_list vl;
-    if ((st = cl_versions_list(c->root, &vl, err)))
+    /* From the read version on by lookups (no listing of _versions/). */
+    if ((st = c->read ? cl_versions_from(c->root, c->read_version, c->read->naming, &vl, err)
+                      : cl_versions_list(c->root, &vl, err)))
       break;
     st = attempt_commit(c, &vl, &txn_written, out_version, err);
     cl_version_list_free(&vl);

@@ -102,9 +102,41 @@ clance_status cl_fragment_rows(const char *root, const pb_fragment *f, uint64_t 
   return CLANCE_OK;
 }
 
+static clance_status not_found(const char *root, uint64_t version, clance_error *err);
+static clance_status open_version(const char *root, uint64_t v, cl_naming naming, cl_dataset **out,
+                                  clance_error *err);
+
 clance_status cl_dataset_open(const char *root, uint64_t version, cl_dataset **out,
                               clance_error *err) {
   *out = NULL;
+  cl_naming naming = 0;
+  uint64_t v = 0;
+  if (version) {
+    /* A given version: look its manifest up directly (either scheme). */
+    for (cl_naming n = CL_NAMING_V2; !naming && n >= CL_NAMING_V1; n--) {
+      char *p = cl_version_path(root, version, n, err);
+      if (!p)
+        return err->code;
+      if (cl_path_exists(p))
+        naming = n;
+      free(p);
+    }
+    v = version;
+  } else {
+    /* The latest: listed (which also catches mixed naming schemes). */
+    cl_version_list vl;
+    CL_TRY(cl_versions_list(root, &vl, err));
+    v = vl.n ? vl.versions[vl.n - 1] : 0;
+    naming = vl.naming;
+    cl_version_list_free(&vl);
+  }
+  if (!naming || !v)
+    return not_found(root, version, err);
+  return open_version(root, v, naming, out, err);
+}
+
+/* The error for a missing dataset or version (lists _versions/ to say why). */
+static clance_status not_found(const char *root, uint64_t version, clance_error *err) {
   cl_version_list vl;
   CL_TRY(cl_versions_list(root, &vl, err));
   if (vl.n == 0) {
@@ -119,11 +151,16 @@ clance_status cl_dataset_open(const char *root, uint64_t version, cl_dataset **o
   int found = 0;
   for (size_t i = 0; i < vl.n; i++)
     found |= vl.versions[i] == v;
-  cl_naming naming = vl.naming;
   cl_version_list_free(&vl);
   if (!found)
     return cl_err(err, CLANCE_ENOTFOUND, "dataset %s has no version %llu (latest is %llu)", root,
                   (unsigned long long)v, (unsigned long long)latest);
+  return cl_err(err, CLANCE_ENOTFOUND, "dataset %s: version %llu vanished while opening it", root,
+                (unsigned long long)v);
+}
+
+static clance_status open_version(const char *root, uint64_t v, cl_naming naming, cl_dataset **out,
+                                  clance_error *err) {
   cl_dataset *ds = cl_calloc(1, sizeof *ds, err);
   if (!ds)
     return err->code;

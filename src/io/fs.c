@@ -216,6 +216,8 @@ void cl_wfile_abort(cl_wfile *f) {
 }
 
 clance_status cl_mkdirs(const char *dir, clance_error *err) {
+  if (cl_is_dir(dir))
+    return CLANCE_OK; /* the usual case: one stat instead of a mkdir per level */
   char *p = cl_strdup(dir, err);
   if (!p)
     return err->code;
@@ -291,12 +293,24 @@ clance_status cl_put_if_absent(const char *final_path, const void *data, size_t 
   CL_TRY(tmp_name(final_path, tmp, sizeof tmp, err));
   CL_TRY(write_tmp(tmp, data, n, 1, err));
   clance_status st = CLANCE_OK;
-  if (link(tmp, final_path) != 0) {
-    int e = errno;
-    st = e == EEXIST ? cl_err(err, CLANCE_EEXISTS, "%s already exists", final_path)
-                     : cl_err_errno(err, e, "link", final_path);
+  int done = 0;
+#if defined(__linux__) && defined(RENAME_NOREPLACE)
+  /* One atomic step instead of link + unlink, where the file system has it. */
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final_path, RENAME_NOREPLACE) == 0) {
+    done = 1;
+  } else if (errno == EEXIST) {
+    unlink(tmp);
+    return cl_err(err, CLANCE_EEXISTS, "%s already exists", final_path);
   }
-  unlink(tmp);
+#endif
+  if (!done) {
+    if (link(tmp, final_path) != 0) {
+      int e = errno;
+      st = e == EEXIST ? cl_err(err, CLANCE_EEXISTS, "%s already exists", final_path)
+                       : cl_err_errno(err, e, "link", final_path);
+    }
+    unlink(tmp);
+  }
   if (st == CLANCE_OK) {
     char *dir = dir_of(final_path, err);
     if (!dir)

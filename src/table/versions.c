@@ -115,3 +115,45 @@ void cl_versions_write_hint(const char *root, uint64_t v) {
   (void)cl_put_replace(p, body, (size_t)n, 0, &e);
   free(p);
 }
+
+#define PROBE_STEPS 64
+
+static int version_exists(const char *root, uint64_t v, cl_naming naming, int *ok) {
+  clance_error e;
+  char *p = cl_version_path(root, v, naming, &e);
+  if (!p) {
+    *ok = 0;
+    return 0;
+  }
+  int r = cl_path_exists(p);
+  free(p);
+  return r;
+}
+
+/* Versions after `from` by lookups; 1 when the end was found. */
+static int probe(const char *root, uint64_t from, cl_naming naming, uint64_t *last) {
+  int ok = 1;
+  uint64_t v = from;
+  for (int i = 0; i < PROBE_STEPS; i++) {
+    if (!version_exists(root, v + 1, naming, &ok))
+      break;
+    v++;
+  }
+  *last = v;
+  return ok && !version_exists(root, v + 1, naming, &ok) && ok;
+}
+
+clance_status cl_versions_from(const char *root, uint64_t from, cl_naming naming,
+                               cl_version_list *out, clance_error *err) {
+  memset(out, 0, sizeof *out);
+  uint64_t last;
+  if (!from || !naming || !probe(root, from, naming, &last))
+    return cl_versions_list(root, out, err);
+  out->versions = cl_malloc((size_t)(last - from + 1) * sizeof *out->versions, err);
+  if (!out->versions)
+    return err->code;
+  for (uint64_t v = from; v <= last; v++)
+    out->versions[out->n++] = v;
+  out->naming = naming;
+  return CLANCE_OK;
+}

@@ -20,6 +20,13 @@ typedef struct cl_version_list {
 clance_status cl_versions_list(const char *root, cl_version_list *out, clance_error *err);
 void cl_version_list_free(cl_version_list *l);
 
+/* The versions from `from` (a version known to exist, e.g. the one a commit
+ * read, in scheme `naming`) up to the latest, found by looking up
+ * from+1, from+2, ... (versions are made one after the other, so the first
+ * missing one ends the list) instead of listing _versions/; falls back to
+ * cl_versions_list after many steps. */
+clance_status cl_versions_from(const char *root, uint64_t from, cl_naming naming,
+                               cl_version_list *out, clance_error *err);
 /* "_versions/<name>" of version v under the scheme; caller frees. */
 char *cl_version_path(const char *root, uint64_t v, cl_naming naming, clance_error *err);
 
