@@ -17,6 +17,7 @@
 #include "dataset/operation.h"
 #include "table/deletion.h"
 #include "table/txn_apply.h"
+#include "table/txn_rebase.h"
 #include "io/fs.h"
 #include "proto/fields.h"
 #include "util/uuid.h"
@@ -259,6 +260,7 @@ typedef struct commit_ctx {
   cl_schema schema;       /* the schema of the new version */
   cl_file_version version;
   uint64_t checked_upto;  /* versions whose transactions were already checked */
+  cl_txn_rebase rebase;   /* Delete/Update merged over concurrent ones (txn_rebase.h) */
 } commit_ctx;
 
 /* Everything that can be checked once, against the read version. */
@@ -408,8 +410,11 @@ static clance_status check_conflicts(commit_ctx *c, const cl_version_list *vl, c
                     (unsigned long long)v, ours_name, (unsigned long long)c->read_version);
     cl_op_kind tk = cl_txn_kind(theirs);
     char why[256];
-    cl_conflict k = cl_txn_conflict(c->txn, theirs, c->opts.overwrite_wins, why, sizeof why);
+    cl_conflict k;
+    st = cl_txn_rebase_check(&c->rebase, c->read ? c->read->manifest.pb : NULL, c->txn, theirs, v,
+                             c->opts.overwrite_wins, &k, why, sizeof why, err);
     protobuf_c_message_free_unpacked(&theirs->base, NULL);
+    CL_TRY(st);
     if (k != CL_CONFLICT_NONE)
       return cl_err(err, k == CL_CONFLICT_RETRYABLE ? CLANCE_ECONFLICT_RETRYABLE
                                                     : CLANCE_ECONFLICT_INCOMPATIBLE,
@@ -505,6 +510,16 @@ static clance_status attempt_commit(commit_ctx *c, const cl_version_list *vl, in
       goto fail;
     }
     CL_CHECK(st, cl_dataset_open(c->root, c->op->version, &restored, err));
+  }
+  /* Deletions merged over concurrent Deletes/Updates: a new transaction. */
+  int rebased = 0;
+  CL_CHECK(st, cl_txn_rebase_finish(&c->rebase, c->root, prev ? prev->manifest.pb : NULL, &c->txn,
+                                    &rebased, err));
+  if (rebased) {
+    c->txn_bytes.len = 0;
+    CL_CHECK(st, cl_pb_pack(&c->txn->base, &c->txn_bytes, err));
+    cl_txn_file_name(c->txn, c->txn_name, sizeof c->txn_name);
+    *txn_written = 0;
   }
   cl_apply_in in = {
       .prev = prev ? &prev->manifest : NULL,
@@ -618,6 +633,7 @@ clance_status clance_commit(const char *uri, const clance_operation *op, uint64_
     CL_CHECK(st, cl_mkdirs(root, err));
   st = commit_loop(&c, out_version, err);
 fail:
+  cl_txn_rebase_end(&c.rebase, root, st == CLANCE_OK);
   if (c.txn)
     protobuf_c_message_free_unpacked(&c.txn->base, NULL);
   cl_buf_free(&c.txn_bytes);

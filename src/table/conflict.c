@@ -230,7 +230,9 @@ cl_conflict cl_txn_conflict(const pb_txn *ours, const pb_txn *theirs, int overwr
     case CL_OP_UPDATE:
     case CL_OP_REWRITE:
     case CL_OP_DATA_REPLACEMENT:
-      /* Deletion vectors of common fragments are not merged (yet): redo. */
+      /* Without the read version's deletion vectors a common fragment means
+       * redo; commit.c asks txn_rebase.c first, which merges Delete/Update
+       * deletions of a common fragment as Lance does. */
       return fragments_rule(ours, theirs, why, why_size);
     case CL_OP_MERGE:
       WHY("columns were added");

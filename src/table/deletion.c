@@ -361,10 +361,16 @@ static clance_status bitmap_bytes(const uint32_t *rows, size_t n, cl_buf *out, c
 clance_status cl_deletions_write(const char *root, uint64_t frag_id, uint64_t read_version,
                                  const uint32_t *rows, size_t n,
                                  Lance__Table__DeletionFile **out, clance_error *err) {
+  return cl_deletions_write_as(root, frag_id, read_version, rows, n, n > ARROW_DELETION_MAX, out,
+                               err);
+}
+
+clance_status cl_deletions_write_as(const char *root, uint64_t frag_id, uint64_t read_version,
+                                    const uint32_t *rows, size_t n, int bitmap,
+                                    Lance__Table__DeletionFile **out, clance_error *err) {
   *out = NULL;
   if (n == 0)
     return cl_err(err, CLANCE_EINTERNAL, "an empty deletion vector is never written");
-  int bitmap = n > ARROW_DELETION_MAX;
   cl_buf b = CL_BUF_INIT;
   Lance__Table__DeletionFile *d = NULL;
   char *dir = NULL, *path = NULL;

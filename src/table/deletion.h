@@ -37,6 +37,12 @@ clance_status cl_deletions_write(const char *root, uint64_t frag_id, uint64_t re
                                  const uint32_t *rows, size_t n,
                                  Lance__Table__DeletionFile **out, clance_error *err);
 
+/* cl_deletions_write in the given form (`bitmap`: .bin, else .arrow), for
+ * writers that choose it as Lance does (a rebase always writes a bitmap). */
+clance_status cl_deletions_write_as(const char *root, uint64_t frag_id, uint64_t read_version,
+                                    const uint32_t *rows, size_t n, int bitmap,
+                                    Lance__Table__DeletionFile **out, clance_error *err);
+
 /* The union of two sorted unique row lists (malloc'ed). */
 clance_status cl_rows_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
                             uint32_t **out, size_t *n, clance_error *err);

@@ -114,10 +114,22 @@ grep -v -e '"id":1,' -e '"id":7,' base.jsonl > want.jsonl
 check_rows "delete/delete" want.jsonl
 
 fresh && lance_ok "delete/update" delete "id = 1" &&
-  expect_exit "Lance Delete (fragment 0), then clance Update at v1 (fragment 0): retryable" 3 \
+  expect_exit "Lance Delete (fragment 0), then clance Update at v1 (fragment 0): rebased" 0 \
     "$CLANCE" update t.lance --read-version 1 --set "v = 5" --where "id = 2"
-grep -v '"id":1,' base.jsonl > want.jsonl
+grep -v '"id":1,' base.jsonl | sed 's/{"id":2,"v":20}/{"id":2,"v":5}/' > want.jsonl
 check_rows "delete/update" want.jsonl
+
+fresh && lance_ok "delete/delete same" delete "id = 1" &&
+  expect_exit "Lance Delete (fragment 0), then clance Delete at v1 (fragment 0): rebased" 0 \
+    "$CLANCE" delete t.lance --read-version 1 --where "id = 3"
+grep -v -e '"id":1,' -e '"id":3,' base.jsonl > want.jsonl
+check_rows "delete/delete same" want.jsonl
+
+fresh && lance_ok "update/delete same row" update "id = 1" v "v + 1" &&
+  expect_exit "Lance Update (fragment 0), then clance Delete of the same row at v1: retryable" 3 \
+    "$CLANCE" delete t.lance --read-version 1 --where "id = 1"
+sed 's/{"id":1,"v":10}/{"id":1,"v":11}/' base.jsonl > want.jsonl
+check_rows "update/delete same row" want.jsonl
 
 fresh && lance_ok "update/update other" update "id = 1" v "v + 1" &&
   expect_exit "Lance Update (fragment 0), then clance Update at v1 (fragment 1): rebased" 0 \

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "arrow/array.h"
+#include "dataset/dataset.h"
 #include "table/fragment.h"
 #include "test.h"
 
@@ -29,18 +30,20 @@ static const char *const op_names[NOPS] = {"Append",  "Overwrite", "Delete",  "U
  *   o  rebased (committed on top of A)
  *   R  retryable conflict       I  incompatible conflict
  *   f  R when both change the same fragment, else o
+ *   b  o, run on the same fragment too: deletion vectors are merged
  *   k  I when both set the same config key, else o
  * Written from Lance's conflict_resolver.rs rules (spec 7.3) with clance's
- * two documented differences: an Overwrite is R after anything unless
- * overwrite_wins (then Lance's rule, o here), and Delete/Update against
- * Delete/Update of the same fragment is R (Lance may rebase it). */
+ * documented difference: an Overwrite is R after anything unless
+ * overwrite_wins (then Lance's rule, o here). Delete/Update after
+ * Delete/Update of the same fragment is rebased as in Lance (A and B delete
+ * different rows); the other rebase rules are in test_rebase below. */
 static const char *const expected_table[NOPS] = {
     /*                 AODUMPWRCX  (Append Overwrite Delete Update Merge Project
                                     reWrite Restore Config replaCe-data) */
     /* Append    */ "oIoooooIoo",
     /* Overwrite */ "RRRRRRRRRR",
-    /* Delete    */ "oIffRofIof",
-    /* Update    */ "oIffRofIof",
+    /* Delete    */ "oIbbRofIof",
+    /* Update    */ "oIbbRofIof",
     /* Merge     */ "RIRRRIRIoR",
     /* Project   */ "oIooRRoIoo",
     /* Rewrite   */ "oIffRofIof",
@@ -492,6 +495,8 @@ static void run_case(int a, int b, int same, int overwrite_wins) {
     exp = 'o';
   if (exp == 'f')
     exp = same ? 'R' : 'o';
+  if (exp == 'b')
+    exp = 'o';
   if (exp == 'k')
     exp = same ? 'I' : 'o';
   char *dir = cl_test_tmpdir("conflicts");
@@ -561,7 +566,7 @@ static void test_matrix(void) {
     for (int a = 0; a < NOPS; a++) {
       run_case(a, b, 1, 0);
       char e = expected_table[b][a];
-      if (e == 'f' || e == 'k')
+      if (e == 'f' || e == 'k' || e == 'b')
         run_case(a, b, 0, 0);
     }
   /* Lance's rule for Overwrite, on request. */
@@ -570,10 +575,220 @@ static void test_matrix(void) {
   fprintf(stderr, "%d cases\n", cases_run);
 }
 
+/* ---- the rebase rules for Delete/Update over Delete/Update ---- */
+
+/* A Delete (or, with vnew >= 0, an Update setting v = vnew, in REWRITE_ROWS
+ * mode or REWRITE_COLUMNS with rewrite_columns) of the rows at `offsets` of
+ * F<frag>, prepared against `version`. */
+static clance_operation *offsets_op(const char *uri, uint64_t version, int frag,
+                                    const uint64_t *offsets, size_t n, int64_t vnew,
+                                    int rewrite_columns) {
+  clance_error err;
+  clance_dataset *ds;
+  if (clance_dataset_open(uri, version, &ds, &err))
+    return NULL;
+  clance_fragments *f = NULL, *g = NULL;
+  clance_operation *out = NULL;
+  uint64_t got = 0;
+  clance_status st = clance_fragments_new(&f, &err);
+  if (!st)
+    st = clance_fragment_delete_rows(ds, frag_id[frag], NULL, offsets, n, f, &got, &err);
+  if (!st && vnew < 0) {
+    st = clance_operation_delete(f, NULL, 0, "offsets", &out, &err);
+  } else if (!st) {
+    int64_t ids[8], vs[8];
+    for (size_t i = 0; i < n; i++) {
+      ids[i] = frag * 5 + (int64_t)offsets[i];
+      vs[i] = vnew;
+    }
+    uint32_t field_v = 1;
+    /* A fragment left without rows is removed, as clance update does. */
+    uint64_t removed = frag_id[frag];
+    int all = f->n && f->v[0]->deletion_file->num_deleted_rows >= f->v[0]->physical_rows;
+    if ((g = write_rows(uri, ids, vs, (int64_t)n, CLANCE_WRITE_APPEND, 0)))
+      st = clance_operation_update(all ? NULL : f, all ? &removed : NULL, all, g, &field_v, 1,
+                                   rewrite_columns, &out, &err);
+  }
+  if (st)
+    fprintf(stderr, "offsets_op: %s\n", err.message);
+  clance_fragments_free(f);
+  clance_fragments_free(g);
+  clance_dataset_close(ds);
+  return st ? NULL : out;
+}
+
+static clance_status commit_op(const char *uri, clance_operation *op, uint64_t read_version,
+                               uint64_t *v, clance_error *err) {
+  if (!op)
+    return cl_err(err, CLANCE_EINVAL, "no operation (preparing it failed)");
+  clance_status st = clance_commit(uri, op, read_version, NULL, v, err);
+  clance_operation_free(op);
+  return st;
+}
+
+static void model_delete(model *m, int64_t id) {
+  mrow *r = model_find(m, id);
+  if (r)
+    *r = m->r[--m->n];
+}
+
+static void model_update(model *m, int64_t id, int64_t v) {
+  mrow *r = model_find(m, id);
+  if (r) {
+    r->v = v;
+    r->frag = 100;
+  }
+}
+
+static void check_rows(const char *label, const char *uri, const model *m) {
+  char want[4096], got[4096];
+  model_text(m, want, sizeof want);
+  if (scan_text(uri, got, sizeof got) || strcmp(want, got) != 0) {
+    fprintf(stderr, "%s: rows differ\n  expected %s\n  got      %s\n", label, want, got);
+    cl_test_failures++;
+  }
+}
+
+/* The latest version's F<frag>, or NULL; *ds must be closed. */
+static const pb_fragment *latest_frag(const char *uri, int frag, clance_dataset **ds) {
+  clance_error err;
+  if (clance_dataset_open(uri, 0, ds, &err))
+    return NULL;
+  const pb_manifest *m = (*ds)->manifest.pb;
+  for (size_t i = 0; i < m->n_fragments; i++)
+    if (m->fragments[i]->id == frag_id[frag])
+      return m->fragments[i];
+  return NULL;
+}
+
+/* Names in dir/_deletions, sorted and joined. */
+static void list_deletions(const char *uri, char *out, size_t cap) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "ls '%s/_deletions' 2>/dev/null | sort | tr '\\n' ' '", uri);
+  out[0] = '\0';
+  FILE *p = popen(cmd, "r");
+  if (!p)
+    return;
+  size_t n = fread(out, 1, cap - 1, p);
+  out[n] = '\0';
+  pclose(p);
+}
+
+static void test_rebase(void) {
+  static const uint64_t o0[] = {0}, o1[] = {1}, o2[] = {2}, o3[] = {3}, o012[] = {0, 1, 2},
+                        o34[] = {3, 4}, oall[] = {0, 1, 2, 3, 4};
+  clance_error err;
+  uint64_t v;
+  model m;
+  char *dir;
+
+  /* Two concurrent commits (a Delete, then an Update) under a Delete: the
+   * three deletion vectors are merged into one .bin file named after the
+   * latest version. */
+  dir = cl_test_tmpdir("rebase");
+  REQUIRE(dir && !make_base(dir));
+  clance_operation *b = offsets_op(dir, 2, 0, o3, 1, -1, 0);
+  CHECK_EQ_U64(commit_op(dir, offsets_op(dir, 2, 0, o1, 1, -1, 0), 2, &v, &err), CLANCE_OK);
+  CHECK_EQ_U64(commit_op(dir, offsets_op(dir, 3, 0, o2, 1, 7, 0), 3, &v, &err), CLANCE_OK);
+  CHECK_EQ_U64(commit_op(dir, b, 2, &v, &err), CLANCE_OK);
+  CHECK_EQ_U64(v, 5);
+  model_base(&m, 1);
+  model_delete(&m, 1);
+  model_update(&m, 2, 7);
+  model_delete(&m, 3);
+  check_rows("Delete after Delete and Update", dir, &m);
+  clance_dataset *ds = NULL;
+  const pb_fragment *f = latest_frag(dir, 0, &ds);
+  CHECK(f && f->deletion_file);
+  if (f && f->deletion_file) {
+    CHECK_EQ_U64(f->deletion_file->file_type,
+                 LANCE__TABLE__DELETION_FILE__DELETION_FILE_TYPE__BITMAP);
+    CHECK_EQ_U64(f->deletion_file->read_version, 4);
+    CHECK_EQ_U64(f->deletion_file->num_deleted_rows, 3);
+  }
+  clance_dataset_close(ds);
+  cl_test_rmtree(dir);
+
+  /* The union deletes every row of F0: the fragment is removed. */
+  dir = cl_test_tmpdir("rebase");
+  REQUIRE(dir && !make_base(dir));
+  b = offsets_op(dir, 2, 0, o34, 2, 8, 0);
+  CHECK_EQ_U64(commit_op(dir, offsets_op(dir, 2, 0, o012, 3, -1, 0), 2, &v, &err), CLANCE_OK);
+  CHECK_EQ_U64(commit_op(dir, b, 2, &v, &err), CLANCE_OK);
+  model_base(&m, 1);
+  for (int64_t id = 0; id < 3; id++)
+    model_delete(&m, id);
+  model_update(&m, 3, 8);
+  model_update(&m, 4, 8);
+  check_rows("Update emptying F0 after Delete", dir, &m);
+  ds = NULL;
+  CHECK(latest_frag(dir, 0, &ds) == NULL);
+  clance_dataset_close(ds);
+  cl_test_rmtree(dir);
+
+  /* Still retryable: theirs removed the fragment (Delete, Update), both
+   * deleted the same row, ours removes whole fragments only, ours rewrites
+   * columns. The failed commit leaves no file of its own behind. */
+  struct {
+    const char *label;
+    const uint64_t *a;
+    size_t na;
+    int64_t av;
+    const uint64_t *b;
+    size_t nb;
+    int64_t bv;
+    int b_columns;
+    const char *needle;
+  } retry[] = {
+      {"Delete after a Delete removing F0", oall, 5, -1, o3, 1, -1, 0, "removed fragment"},
+      {"Update after an Update removing F0", oall, 5, 7, o3, 1, 8, 0, "removed fragment"},
+      {"Delete of the row a Delete deleted", o3, 1, -1, o3, 1, -1, 0, "row 3 of fragment"},
+      {"Update of the row an Update updated", o3, 1, 7, o3, 1, 8, 0, "row 3 of fragment"},
+      {"Delete removing F0 after a Delete", o1, 1, -1, oall, 5, -1, 0, "whole fragments"},
+      {"Update rewriting columns after a Delete", o1, 1, -1, o0, 1, 8, 1, "rewrites columns"},
+  };
+  for (size_t i = 0; i < sizeof retry / sizeof *retry; i++) {
+    dir = cl_test_tmpdir("rebase");
+    REQUIRE(dir && !make_base(dir));
+    b = offsets_op(dir, 2, 0, retry[i].b, retry[i].nb, retry[i].bv, retry[i].b_columns);
+    CHECK_EQ_U64(commit_op(dir, offsets_op(dir, 2, 0, retry[i].a, retry[i].na, retry[i].av, 0), 2,
+                           &v, &err), CLANCE_OK);
+    char before[4096], after[4096];
+    list_deletions(dir, before, sizeof before);
+    clance_status st = commit_op(dir, b, 2, &v, &err);
+    if (st != CLANCE_ECONFLICT_RETRYABLE || !strstr(err.message, retry[i].needle) ||
+        !strstr(err.message, "version 3")) {
+      fprintf(stderr, "%s: got %s: %s\n", retry[i].label, clance_status_name(st),
+              st ? err.message : "");
+      cl_test_failures++;
+    }
+    list_deletions(dir, after, sizeof after);
+    CHECK_STR(after, before);
+    cl_test_rmtree(dir);
+  }
+
+  /* A rebase whose commit then fails removes the deletion file it wrote
+   * (_transactions is made a file, so the rebased transaction cannot be
+   * written). */
+  dir = cl_test_tmpdir("rebase");
+  REQUIRE(dir && !make_base(dir));
+  b = offsets_op(dir, 2, 0, o3, 1, -1, 0);
+  CHECK_EQ_U64(commit_op(dir, offsets_op(dir, 2, 0, o1, 1, -1, 0), 2, &v, &err), CLANCE_OK);
+  char before[4096], after[4096], cmd[4200];
+  list_deletions(dir, before, sizeof before);
+  snprintf(cmd, sizeof cmd, "cd '%s' && mv _transactions _t && touch _transactions", dir);
+  CHECK_EQ_U64(system(cmd), 0);
+  CHECK(commit_op(dir, b, 2, &v, &err) != CLANCE_OK);
+  list_deletions(dir, after, sizeof after);
+  CHECK_STR(after, before);
+  cl_test_rmtree(dir);
+}
+
 int main(void) {
   /* Commits fsync; a tmpfs keeps the ~130 cases fast. */
   if (!getenv("TMPDIR") && access("/dev/shm", W_OK) == 0)
     setenv("TMPDIR", "/dev/shm", 1);
   RUN(test_matrix);
+  RUN(test_rebase);
   TEST_MAIN_END();
 }
