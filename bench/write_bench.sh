@@ -71,18 +71,27 @@ done
 t0=$(now); "$C" count "$ds" > /dev/null; t1=$(now)
 copen=$(echo "$t1 - $t0" | bc -l)
 node "$HERE/lance_write.js" appends "$W/lance/appends.lance" "$COMMITS" 100 > "$W/lat.l"
+# The like-for-like comparison with Lance's in-process table.add(): the same
+# appends through the C API in one process (bench/append_bench.c), durable
+# (fsync) as always.
+"$BUILD/bench/append_bench" "$W/c-appends-api" "$COMMITS" 100 > "$W/lat.api"
 node -e '
 const fs = require("fs");
 const c = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").map(Number).sort((a, b) => a - b);
 const l = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-const ls = l.latencies.sort((a, b) => a - b);
+const a = JSON.parse(fs.readFileSync(process.argv[5], "utf8"));
+const ls = l.latencies.sort((x, y) => x - y), as = a.latencies.sort((x, y) => x - y);
 const q = (v, p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
+if (a.count !== l.count - 1 + 100) throw new Error(`appends: clance API made ${a.count} rows, Lance ${l.count}`);
 const out = [];
-out.push(`append 100 rows, median (s)|${q(c, 0.5)}|${q(ls, 0.5)}`);
-out.push(`append 100 rows, p99 (s)|${q(c, 0.99)}|${q(ls, 0.99)}`);
-out.push(`open + count after ${c.length} appends (s)|${process.argv[3]}|${l.open}`);
+out.push(`append 100 rows in-process, median (s)|${q(as, 0.5)}|${q(ls, 0.5)}`);
+out.push(`append 100 rows in-process, p99 (s)|${q(as, 0.99)}|${q(ls, 0.99)}`);
+out.push(`append 100 rows, 2 CLI processes, median (s)|${q(c, 0.5)}|${q(ls, 0.5)}`);
+out.push(`append 100 rows, 2 CLI processes, p99 (s)|${q(c, 0.99)}|${q(ls, 0.99)}`);
+out.push(`open + count after ${c.length} appends, API (s)|${a.open}|${l.open}`);
+out.push(`open + count after ${c.length} appends, CLI (s)|${process.argv[3]}|${l.open}`);
 fs.appendFileSync(process.argv[4], out.join("\n") + "\n");
-' "$W/lat.c" "$W/lat.l" "$copen" "$R"
+' "$W/lat.c" "$W/lat.l" "$copen" "$R" "$W/lat.api"
 # Machine limits, measured now on the same directory.
 MB=$(( ROWS >= 1000000 ? 1024 : 128 ))
 ddw=$(dd if=/dev/zero of="$W/dd" bs=1M count=$MB conv=fdatasync 2>&1 | sed -n 's/.*, \([0-9.]* [GMk]B\/s\)$/\1/p')
