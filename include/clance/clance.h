@@ -190,6 +190,9 @@ CLANCE_API size_t clance_fragments_count(const clance_fragments *fragments);
 CLANCE_API void clance_fragments_ids(const clance_fragments *fragments, uint64_t *ids);
 /** Sum of physical_rows over the list. */
 CLANCE_API uint64_t clance_fragments_num_rows(const clance_fragments *fragments);
+/** Copy the live rows of each fragment (physical rows minus deleted rows), in
+ *  list order, into rows[0 .. count-1]: the rows a scan reads from it. */
+CLANCE_API void clance_fragments_live_rows(const clance_fragments *fragments, uint64_t *rows);
 /** Append copies of every fragment of `src` to `dst`. */
 CLANCE_API clance_status clance_fragments_extend(clance_fragments *dst,
                                                  const clance_fragments *src,

@@ -1,5 +1,6 @@
 /*
- * clance MPI front end (libclance_mpi): a distributed write in one collective call.
+ * clance MPI front end (libclance_mpi): a distributed write, or a distributed
+ * add-columns, in one collective call.
  *
  * Separate from libclance, which never depends on MPI; link -lclance_mpi -lclance
  * and your MPI library. Built only when CMake finds MPI (option CLANCE_MPI).
@@ -84,6 +85,72 @@ CLANCE_API clance_status clance_mpi_write(MPI_Comm comm, const char *uri,
 CLANCE_API clance_status clance_mpi_error_stream(const clance_error *error,
                                                  struct ArrowArrayStream *out,
                                                  clance_error *err);
+
+/**
+ * Values of the new columns for one fragment, asked for by
+ * clance_mpi_add_columns() on the rank that handles the fragment: fill `out`
+ * with a stream of the new columns (the schema of `new_columns`, same names,
+ * types, nullability and metadata) holding exactly `num_rows` rows, one per
+ * live row of fragment `fragment_id` of `ds` in scan order. These are the
+ * rows `first_row` .. `first_row + num_rows - 1` of the whole version (0-based
+ * among its live rows in scan order, deleted rows not counted), so values
+ * matched by position need only `first_row`; values matched by a key can scan
+ * the fragment's key column (clance_dataset_scan() with fragment_ids). `ds` is
+ * the read version, open for the whole call. Return CLANCE_OK, or an error
+ * with `err` set (`out` is then ignored): every rank then fails with it.
+ */
+typedef clance_status (*clance_mpi_values_fn)(void *user, const clance_dataset *ds,
+                                              uint64_t fragment_id, uint64_t first_row,
+                                              uint64_t num_rows, struct ArrowArrayStream *out,
+                                              clance_error *err);
+
+/**
+ * Distributed add-columns (Lance's merge_columns) of one transaction,
+ * collective over `comm`:
+ *
+ *  1. rank 0 checks that all ranks give the same uri, `read_version` and new
+ *     columns (`new_columns`: a struct schema of the columns to add, which
+ *     must not exist yet), and resolves CLANCE_MPI_LATEST_VERSION;
+ *  2. the fragments of the read version are split in contiguous ranges in
+ *     manifest order: with F fragments and N ranks, rank r handles the
+ *     fragments at positions floor(r*F/N) .. floor((r+1)*F/N) - 1, so its
+ *     rows are one contiguous range of the version's rows in scan order (a
+ *     rank may have none when F < N). For each of them, in order, the rank
+ *     calls `values` and writes the values as a new data file of the fragment
+ *     (clance_fragment_add_columns(), with `options`; may be NULL); no
+ *     existing file is rewritten; deleted rows get nulls;
+ *  3. the updated FragmentMetadata JSON is gathered to rank 0, which commits
+ *     ONE Merge (clance_operation_merge()) with `new_columns` at the read
+ *     version, with `commit_options` (NULL = defaults);
+ *  4. the outcome is broadcast: every rank returns the same status, message
+ *     and *out_version (the committed version).
+ *
+ * When any rank fails (its `values` callback, a stream with too few or too
+ * many rows or another schema, I/O), every rank returns the error of the
+ * lowest failing rank, its message prefixed with "rank R: "; nothing is
+ * committed and the new data files of every rank are removed (the existing
+ * files of the fragments are never touched) before any rank returns.
+ */
+CLANCE_API clance_status clance_mpi_add_columns(MPI_Comm comm, const char *uri,
+                                                uint64_t read_version,
+                                                const struct ArrowSchema *new_columns,
+                                                clance_mpi_values_fn values, void *user,
+                                                const clance_write_options *options,
+                                                const clance_commit_options *commit_options,
+                                                uint64_t *out_version, clance_error *err);
+
+/**
+ * The share of rank `rank` of `size` ranks in a clance_mpi_add_columns() over
+ * the version `ds` is open at (not collective; no MPI call): the positions of
+ * its fragments in manifest order (*first_fragment, *num_fragments) and its
+ * rows in scan order (*first_row, *num_rows; deleted rows not counted). Any
+ * output may be NULL. A program that gives each rank its own input checks
+ * with it, before the collective call, that the input has the right rows.
+ */
+CLANCE_API clance_status clance_mpi_add_columns_share(const clance_dataset *ds, int rank,
+                                                      int size, size_t *first_fragment,
+                                                      size_t *num_fragments, uint64_t *first_row,
+                                                      uint64_t *num_rows, clance_error *err);
 
 /** Name of an operation: "overwrite", "append" (NULL for an unknown value). */
 CLANCE_API const char *clance_mpi_operation_name(clance_mpi_operation op);

@@ -369,17 +369,32 @@ static void free_paths(char **paths, size_t n) {
   free(paths);
 }
 
-/* Remove the data files of `json` under uri/data/. Returns how many could not
- * be removed (or parsed). Only plain file names are ever touched. */
-static int remove_data_files(const char *uri, const char *json) {
+/* Remove the data files of `json` under uri/data/, except those that `keep`
+ * (fragments JSON too, or NULL) names. Returns how many could not be removed
+ * (or parsed). Only plain file names are ever touched. */
+static int remove_data_files(const char *uri, const char *json, const char *keep) {
   if (!json)
     return 0;
   jwalk j = {json, json + strlen(json), NULL, 0, 0};
+  jwalk k = {keep, keep ? keep + strlen(keep) : NULL, NULL, 0, 0};
   jws(&j);
   int bad = jvalue(&j, J_TOP, 0) ? 1 : 0;
+  if (keep) {
+    jws(&k);
+    if (jvalue(&k, J_TOP, 0)) { /* cannot tell which files to keep: touch none */
+      free_paths(j.paths, j.n);
+      free_paths(k.paths, k.n);
+      return bad + 1;
+    }
+  }
   const char *root = strncmp(uri, "file://", 7) == 0 ? uri + 7 : uri;
   for (size_t i = 0; i < j.n; i++) {
     const char *name = j.paths[i];
+    int kept = 0;
+    for (size_t x = 0; x < k.n && !kept; x++)
+      kept = !strcmp(name, k.paths[x]);
+    if (kept)
+      continue;
     if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
       bad++;
       continue;
@@ -393,6 +408,7 @@ static int remove_data_files(const char *uri, const char *json) {
     free(path.data);
   }
   free_paths(j.paths, j.n);
+  free_paths(k.paths, k.n);
   return bad;
 }
 
@@ -835,7 +851,7 @@ clance_status clance_mpi_write(MPI_Comm comm, const char *uri, const struct Arro
     /* C. Nothing committed: remove what this rank wrote, then wait for all. */
     if (outcome.code) {
       if (wrote && json)
-        remove_data_files(uri, json);
+        remove_data_files(uri, json, NULL);
       int rc = MPI_Barrier(comm);
       if (rc != MPI_SUCCESS) {
         st = mpi_err(err, rc, "MPI_Barrier");
@@ -856,5 +872,341 @@ done:
   free(w.schema_text.data);
   free(rec.data);
   clance_free(json);
+  return st;
+}
+
+/* ---- clance_mpi_add_columns ---- */
+
+/* Checks every rank makes alike, before any collective call. */
+static clance_status check_comm(MPI_Comm comm, const char *fn, clance_error *err) {
+  int flag = 0;
+  if (MPI_Initialized(&flag) != MPI_SUCCESS || !flag)
+    return set_err(err, CLANCE_EINVAL, "%s: MPI is not initialised", fn);
+  if (MPI_Finalized(&flag) != MPI_SUCCESS || flag)
+    return set_err(err, CLANCE_EINVAL, "%s: MPI is finalised", fn);
+  if (comm == MPI_COMM_NULL)
+    return set_err(err, CLANCE_EINVAL, "%s: comm is MPI_COMM_NULL", fn);
+  if (MPI_Comm_test_inter(comm, &flag) != MPI_SUCCESS || flag)
+    return set_err(err, CLANCE_EINVAL, "%s: comm must be an intra-communicator", fn);
+  return CLANCE_OK;
+}
+
+/* Phase A of an add-columns, root part: same read version, uri and new
+ * columns everywhere? The read version to use in *rv. */
+static void check_add_records(const char *uri, uint64_t read_version, int size, const char *all,
+                              const int *lens, const int *displs, clance_error *outcome,
+                              uint64_t *rv) {
+  const char *f0[3] = {0};
+  size_t n0[3] = {0};
+  static const char *const what[3] = {"read version", "dataset URI", "new columns"};
+  for (int r = 0; r < size; r++) {
+    const char *p = all + displs[r], *end = p + lens[r];
+    if (get_status(&p, end, r, outcome))
+      continue;
+    for (int k = 0; k < 3; k++) {
+      const char *s;
+      size_t n;
+      if (ns_get(&p, end, &s, &n)) {
+        if (!outcome->code)
+          set_err(outcome, CLANCE_EINTERNAL, "rank %d: malformed record", r);
+        break;
+      }
+      if (r == 0) {
+        f0[k] = s;
+        n0[k] = n;
+      } else if (!outcome->code && (n != n0[k] || memcmp(s, f0[k], n) != 0)) {
+        set_err(outcome, k == 2 ? CLANCE_ESCHEMA : CLANCE_EINVAL,
+                "rank %d: its %s \"%.*s\" differs from rank 0's \"%.*s\" "
+                "(clance_mpi_add_columns is collective: every rank passes the same)",
+                r, what[k], (int)(n > 300 ? 300 : n), s, (int)(n0[k] > 300 ? 300 : n0[k]),
+                f0[k]);
+      }
+    }
+  }
+  if (outcome->code)
+    return;
+  *rv = read_version;
+  if (*rv == CLANCE_MPI_LATEST_VERSION) {
+    clance_dataset *ds = NULL;
+    clance_error e;
+    clance_status st = clance_dataset_open(uri, 0, &ds, &e);
+    if (st == CLANCE_OK) {
+      *rv = clance_dataset_version(ds);
+      clance_dataset_close(ds);
+    } else {
+      set_err(outcome, st, "rank 0: opening the dataset: %s", e.message);
+    }
+  } else if (*rv == 0) {
+    set_err(outcome, CLANCE_EINVAL,
+            "add-columns needs an existing version to add to (read version 0 has no rows): "
+            "give its version, or the latest");
+  }
+}
+
+/* Contiguous ranges: rank r has positions floor(r*F/N) .. floor((r+1)*F/N)-1
+ * (in 64 bits; F and N are far below 2^32); *first = its first row. */
+static void share_of(size_t nf, const uint64_t *live, int rank, int size, size_t *lo, size_t *hi,
+                     uint64_t *first) {
+  *lo = (size_t)((uint64_t)rank * nf / (uint64_t)size);
+  *hi = (size_t)((uint64_t)(rank + 1) * nf / (uint64_t)size);
+  *first = 0;
+  for (size_t i = 0; i < *lo; i++)
+    *first += live[i];
+}
+
+clance_status clance_mpi_add_columns_share(const clance_dataset *ds, int rank, int size,
+                                           size_t *first_fragment, size_t *num_fragments,
+                                           uint64_t *first_row, uint64_t *num_rows,
+                                           clance_error *err) {
+  clance_error scratch;
+  if (!err)
+    err = &scratch;
+  err->code = CLANCE_OK;
+  err->message[0] = '\0';
+  if (!ds || size < 1 || rank < 0 || rank >= size)
+    return set_err(err, CLANCE_EINVAL, "clance_mpi_add_columns_share: no dataset, or rank %d "
+                   "not in 0 .. %d", rank, size - 1);
+  clance_fragments *f = NULL;
+  clance_status st = clance_dataset_fragments(ds, &f, err);
+  if (st)
+    return st;
+  size_t nf = clance_fragments_count(f), lo, hi;
+  uint64_t *live = malloc((nf ? nf : 1) * sizeof *live), first, rows = 0;
+  if (!live) {
+    clance_fragments_free(f);
+    return set_err(err, CLANCE_ENOMEM, "out of memory listing %zu fragments", nf);
+  }
+  clance_fragments_live_rows(f, live);
+  share_of(nf, live, rank, size, &lo, &hi, &first);
+  for (size_t i = lo; i < hi; i++)
+    rows += live[i];
+  if (first_fragment)
+    *first_fragment = lo;
+  if (num_fragments)
+    *num_fragments = hi - lo;
+  if (first_row)
+    *first_row = first;
+  if (num_rows)
+    *num_rows = rows;
+  free(live);
+  clance_fragments_free(f);
+  return CLANCE_OK;
+}
+
+/* Phase B, local part: add the new columns to this rank's fragments of `ds`;
+ * the updated fragments go to `upd` (also those done before an error, whose
+ * new files the caller removes). */
+static void add_local(const clance_dataset *ds, int rank, int size, const buf *text,
+                      clance_mpi_values_fn values, void *user,
+                      const clance_write_options *options, const clance_fragments *orig,
+                      clance_fragments *upd, clance_error *e) {
+  size_t nf = clance_fragments_count(orig);
+  uint64_t *ids = malloc((nf ? nf : 1) * sizeof *ids);
+  uint64_t *live = malloc((nf ? nf : 1) * sizeof *live);
+  if (!ids || !live) {
+    set_err(e, CLANCE_ENOMEM, "out of memory listing %zu fragments", nf);
+    goto out;
+  }
+  clance_fragments_ids(orig, ids);
+  clance_fragments_live_rows(orig, live);
+  size_t lo, hi;
+  uint64_t first;
+  share_of(nf, live, rank, size, &lo, &hi, &first);
+  for (size_t i = lo; i < hi && !e->code; i++) {
+    struct ArrowArrayStream s;
+    struct ArrowSchema ss;
+    memset(&s, 0, sizeof s);
+    memset(&ss, 0, sizeof ss);
+    unsigned long long id = (unsigned long long)ids[i];
+    clance_error ce = {CLANCE_OK, ""};
+    clance_status st = values(user, ds, ids[i], first, live[i], &s, &ce);
+    if (st) {
+      set_err(e, st, "fragment %llu: %s", id, ce.code ? ce.message : "the values callback failed");
+      if (s.release)
+        s.release(&s);
+      break;
+    }
+    if (!s.release) {
+      set_err(e, CLANCE_EINVAL, "fragment %llu: the values callback gave no stream", id);
+      break;
+    }
+    int rc = s.get_schema(&s, &ss);
+    if (rc) {
+      const char *msg = s.get_last_error ? s.get_last_error(&s) : NULL;
+      set_err(e, errno_to_status(rc), "fragment %llu: reading the values' schema: %s", id,
+              msg ? msg : strerror(rc));
+      s.release(&s);
+      break;
+    }
+    buf got = {0};
+    schema_text(&got, &ss, 0);
+    ss.release(&ss);
+    if (got.failed)
+      set_err(e, CLANCE_ENOMEM, "out of memory describing a schema");
+    else if (got.len != text->len || memcmp(got.data, text->data, got.len) != 0)
+      set_err(e, CLANCE_ESCHEMA, "fragment %llu: the values' schema %.300s differs from the "
+              "new columns %.300s", id, got.data, text->data);
+    free(got.data);
+    if (e->code) {
+      s.release(&s);
+      break;
+    }
+    if (clance_fragment_add_columns(ds, ids[i], &s, options, upd, &ce)) /* consumes s */
+      set_err(e, ce.code, "fragment %llu: %s", id, ce.message);
+    first += live[i];
+  }
+out:
+  free(ids);
+  free(live);
+}
+
+/* Phase B, root part: commit one Merge over every rank's updated fragments. */
+static void commit_merge(const char *uri, const struct ArrowSchema *new_columns, int size,
+                         const char *all, const int *lens, const int *displs, uint64_t rv,
+                         const clance_commit_options *copts, clance_error *outcome,
+                         uint64_t *version) {
+  clance_fragments *frags = NULL;
+  clance_operation *op = NULL;
+  clance_error e;
+  for (int r = 0; r < size; r++) {
+    const char *p = all + displs[r], *end = p + lens[r];
+    get_status(&p, end, r, outcome);
+  }
+  if (outcome->code)
+    return;
+  if (clance_fragments_new(&frags, &e)) {
+    set_err(outcome, e.code, "rank 0: %s", e.message);
+    return;
+  }
+  for (int r = 0; r < size && !outcome->code; r++) {
+    const char *p = all + displs[r], *end = p + lens[r], *json;
+    size_t n;
+    char source[32];
+    get_status(&p, end, r, outcome);
+    if (ns_get(&p, end, &json, &n)) {
+      set_err(outcome, CLANCE_EINTERNAL, "rank %d: malformed record", r);
+      break;
+    }
+    if (n == 0) /* a rank without fragments */
+      continue;
+    snprintf(source, sizeof source, "rank %d", r);
+    clance_fragments *f = NULL;
+    if (clance_fragments_from_json(json, n, source, &f, &e) ||
+        clance_fragments_extend(frags, f, &e))
+      set_err(outcome, e.code, "rank 0: fragments of rank %d: %s", r, e.message);
+    clance_fragments_free(f);
+  }
+  if (!outcome->code && clance_operation_merge(new_columns, frags, &op, &e))
+    set_err(outcome, e.code, "commit by rank 0: %s", e.message);
+  if (!outcome->code && clance_commit(uri, op, rv, copts, version, &e))
+    set_err(outcome, e.code, "commit by rank 0: %s", e.message);
+  clance_operation_free(op);
+  clance_fragments_free(frags);
+}
+
+clance_status clance_mpi_add_columns(MPI_Comm comm, const char *uri, uint64_t read_version,
+                                     const struct ArrowSchema *new_columns,
+                                     clance_mpi_values_fn values, void *user,
+                                     const clance_write_options *options,
+                                     const clance_commit_options *commit_options,
+                                     uint64_t *out_version, clance_error *err) {
+  clance_error scratch;
+  if (!err)
+    err = &scratch;
+  err->code = CLANCE_OK;
+  err->message[0] = '\0';
+  if (out_version)
+    *out_version = 0;
+  clance_status st = check_comm(comm, "clance_mpi_add_columns", err);
+  if (st)
+    return st;
+
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  clance_error outcome = {CLANCE_OK, ""}, e = {CLANCE_OK, ""};
+  buf text = {0}, rec = {0};
+  char *all = NULL, *json = NULL, *orig_json = NULL;
+  int *lens = NULL, *displs = NULL;
+  uint64_t rv = 0, version = 0;
+  clance_dataset *ds = NULL;
+  clance_fragments *orig = NULL, *upd = NULL;
+
+  /* A. Same arguments everywhere? */
+  if (!uri || !*uri)
+    set_err(&e, CLANCE_EINVAL, "clance_mpi_add_columns: the dataset URI is empty");
+  else if (!values)
+    set_err(&e, CLANCE_EINVAL, "clance_mpi_add_columns: no values callback");
+  else if (!new_columns || !new_columns->format || !new_columns->release)
+    set_err(&e, CLANCE_EINVAL, "clance_mpi_add_columns: the new columns' schema is NULL or "
+            "released");
+  else if (strcmp(new_columns->format, "+s") != 0 || new_columns->n_children < 1)
+    set_err(&e, CLANCE_EINVAL, "clance_mpi_add_columns: the new columns must be a struct "
+            "schema of at least one column");
+  if (!e.code) {
+    schema_text(&text, new_columns, 0);
+    if (text.failed)
+      set_err(&e, CLANCE_ENOMEM, "out of memory describing the schema");
+  }
+  put_status(&rec, &e);
+  ns_u64(&rec, read_version);
+  ns_str(&rec, uri);
+  ns_put(&rec, text.data ? text.data : "", text.len);
+  st = gather(comm, rank, size, &rec, &all, &lens, &displs, &outcome);
+  if (rank == ROOT && !st)
+    check_add_records(uri, read_version, size, all, lens, displs, &outcome, &rv);
+  free_gathered(all, lens, displs);
+  free(rec.data);
+  memset(&rec, 0, sizeof rec);
+  if ((st = bcast_outcome(comm, &outcome, &rv, err)))
+    goto done;
+
+  /* B. Add the columns to this rank's fragments, gather them, commit. */
+  if (!outcome.code) {
+    e.code = CLANCE_OK;
+    e.message[0] = '\0';
+    clance_error je;
+    if (!clance_dataset_open(uri, rv, &ds, &e) && !clance_dataset_fragments(ds, &orig, &e) &&
+        !clance_fragments_new(&upd, &e))
+      add_local(ds, rank, size, &text, values, user, options, orig, upd, &e);
+    if (upd && clance_fragments_count(upd) && clance_fragments_to_json(upd, &json, &je)) {
+      json = NULL;
+      if (!e.code)
+        set_err(&e, je.code, "%s", je.message);
+    }
+    put_status(&rec, &e);
+    ns_str(&rec, e.code ? NULL : json);
+    st = gather(comm, rank, size, &rec, &all, &lens, &displs, &outcome);
+    if (rank == ROOT && !st)
+      commit_merge(uri, new_columns, size, all, lens, displs, rv, commit_options, &outcome,
+                   &version);
+    free_gathered(all, lens, displs);
+    if ((st = bcast_outcome(comm, &outcome, &version, err)))
+      goto done;
+    /* C. Nothing committed: remove the new files this rank wrote (never the
+     * fragments' existing ones), then wait for all. */
+    if (outcome.code) {
+      if (json && !clance_fragments_to_json(orig, &orig_json, &je))
+        remove_data_files(uri, json, orig_json);
+      int rc = MPI_Barrier(comm);
+      if (rc != MPI_SUCCESS) {
+        st = mpi_err(err, rc, "MPI_Barrier");
+        goto done;
+      }
+    }
+  }
+  *err = outcome;
+  st = outcome.code;
+  if (!st && out_version)
+    *out_version = version;
+
+done:
+  clance_fragments_free(upd);
+  clance_fragments_free(orig);
+  clance_dataset_close(ds);
+  free(text.data);
+  free(rec.data);
+  clance_free(json);
+  clance_free(orig_json);
   return st;
 }

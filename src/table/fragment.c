@@ -490,6 +490,11 @@ uint64_t clance_fragments_num_rows(const clance_fragments *fragments) {
   return n;
 }
 
+void clance_fragments_live_rows(const clance_fragments *fragments, uint64_t *rows) {
+  for (size_t i = 0; fragments && rows && i < fragments->n; i++)
+    rows[i] = cl_fragment_live_rows(fragments->v[i]);
+}
+
 clance_status clance_fragments_extend(clance_fragments *dst, const clance_fragments *src,
                                       clance_error *err) {
   CL_PUBLIC_ERR(err, local);
