@@ -62,7 +62,7 @@ if(TARGET clance_mpi_tool)
   add_custom_command(OUTPUT ${CLANCE_MAN_DIR}/clance-mpi.1
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CLANCE_MAN_DIR}
     COMMAND sh ${PROJECT_SOURCE_DIR}/cmake/help2man.sh $<TARGET_FILE:clance_mpi_tool> clance-mpi
-            "write a Lance dataset from every rank of an MPI job in one transaction"
+            "write a Lance dataset, or add columns to one, from every rank of an MPI job in one transaction"
             ${PROJECT_VERSION} ${CLANCE_MAN_DIR}/clance-mpi.1
     DEPENDS clance_mpi_tool ${PROJECT_SOURCE_DIR}/cmake/help2man.sh
     COMMENT "Generating clance-mpi.1 from clance-mpi --help")

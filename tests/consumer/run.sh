@@ -14,6 +14,7 @@
 #   pkg-config --static --cflags --libs   (libclance.a)
 #   find_package(clance CONFIG)           clance::clance, clance::clance_static,
 #                                         C++, clance::clance_mpi if installed
+#   mpicc + pkg-config clance_mpi         when clance_mpi.pc is installed
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 SRC="$(cd "$HERE/../.." && pwd)"
@@ -111,6 +112,15 @@ run find_package ./build/consumer
 run find_package-static ./build/consumer_static
 ./build/consumer_cxx || fail "C++ consumer (find_package)"
 if [ -x build/consumer_mpi ]; then
-  echo "   clance::clance_mpi found and linked (consumer_mpi)"
+  ./build/consumer_mpi || fail "MPI consumer (find_package)"
+  echo "   clance::clance_mpi found, linked and run (consumer_mpi)"
+fi
+if [ "$SHARED" = 1 ] && [ -f "$PCDIR/clance_mpi.pc" ] && command -v mpicc > /dev/null; then
+  step "mpicc + pkg-config --cflags --libs clance_mpi"
+  flags=$(pkg-config --cflags --libs clance_mpi)
+  echo "   $flags"
+  eval "mpicc -std=c11 -Wall -Wextra -Werror consumer_mpi.c -o c_mpi_pc $flags"
+  objdump -p c_mpi_pc | grep -q "NEEDED *libclance_mpi\.so\.[0-9]" || fail "c_mpi_pc does not use libclance_mpi.so"
+  LD_LIBRARY_PATH="$LIBDIR" ./c_mpi_pc || fail "MPI consumer (pkg-config)"
 fi
 echo "consumer test passed against $PREFIX"
