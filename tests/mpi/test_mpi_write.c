@@ -1,4 +1,5 @@
-/* clance_mpi_write under a real mpirun (any number of ranks >= 2):
+/* clance_mpi_write and clance_mpi_add_columns under a real mpirun (any
+ * number of ranks >= 2):
  *
  *   mpirun -np N test_mpi_write WORKDIR
  *
@@ -7,7 +8,9 @@
  * (3 rows of a:int32,b:utf8 per rank), appends (also with an empty rank), a
  * rank failing mid-write, mismatched schemas, mismatched arguments and a
  * failed commit: every rank must return the same status and message, nothing
- * may be committed and no data file may be left behind. */
+ * may be committed and no data file may be left behind. add-columns: a Merge
+ * over fewer fragments than ranks (ranks without fragments), mismatched new
+ * columns, a failing callback and a stream with a row too many. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -248,6 +251,121 @@ static clance_status write_rows(const char *uri, clance_mpi_operation op, gen *g
   return st;
 }
 
+/* ---- add-columns: a values callback giving c = 100 * row (int64) ---- */
+
+typedef struct cvals {
+  const char *spec; /* the stream's schema (NULL = "c:int64") */
+  int fail;       /* the callback fails */
+  int extra;      /* one row more than asked for */
+  int calls;
+  int64_t *c;
+  int64_t n;
+  int done;
+  const void *bufs[2], *top[1];
+  struct ArrowArray col, *cols[1];
+} cvals;
+
+static int cv_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
+  cvals *v = s->private_data;
+  clance_error err;
+  return clance_schema_parse(v->spec ? v->spec : "c:int64", out, &err) ? 22 : 0;
+}
+
+static int cv_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
+  cvals *v = s->private_data;
+  memset(out, 0, sizeof *out);
+  if (v->done)
+    return 0;
+  v->done = 1;
+  v->bufs[0] = NULL;
+  v->bufs[1] = v->c;
+  memset(&v->col, 0, sizeof v->col);
+  v->col.length = v->n;
+  v->col.n_buffers = 2;
+  v->col.buffers = v->bufs;
+  v->col.release = release_child;
+  v->cols[0] = &v->col;
+  out->length = v->n;
+  out->n_buffers = 1;
+  out->buffers = v->top;
+  out->n_children = 1;
+  out->children = v->cols;
+  out->release = release_child;
+  return 0;
+}
+
+static const char *cv_last_error(struct ArrowArrayStream *s) {
+  (void)s;
+  return "no error";
+}
+
+static clance_status cvalues(void *user, const clance_dataset *ds, uint64_t fragment_id,
+                             uint64_t first_row, uint64_t num_rows,
+                             struct ArrowArrayStream *out, clance_error *err) {
+  (void)ds;
+  (void)fragment_id;
+  cvals *v = user;
+  v->calls++;
+  if (v->fail) {
+    err->code = CLANCE_EIO;
+    snprintf(err->message, sizeof err->message, "test failure");
+    return CLANCE_EIO;
+  }
+  free(v->c);
+  v->n = (int64_t)num_rows + (v->extra ? 1 : 0);
+  v->c = malloc(sizeof *v->c * (size_t)(v->n ? v->n : 1));
+  if (!v->c)
+    abort();
+  for (int64_t i = 0; i < v->n; i++)
+    v->c[i] = 100 * ((int64_t)first_row + i);
+  v->done = 0;
+  struct ArrowArrayStream s = {cv_schema, cv_next, cv_last_error, gen_release, v};
+  *out = s;
+  return CLANCE_OK;
+}
+
+static clance_status add_c(const char *uri, const char *spec, cvals *v, uint64_t *version,
+                           clance_error *err) {
+  struct ArrowSchema schema;
+  clance_error e;
+  if (clance_schema_parse(spec, &schema, &e))
+    abort();
+  clance_status st = clance_mpi_add_columns(MPI_COMM_WORLD, uri, CLANCE_MPI_LATEST_VERSION,
+                                            &schema, cvalues, v, NULL, NULL, version, err);
+  schema.release(&schema);
+  return st;
+}
+
+/* Rank 0: column c of the latest version is 100 * row for `rows` rows. */
+static void check_c(const char *uri, int64_t rows) {
+  if (g_rank != 0)
+    return;
+  clance_dataset *ds;
+  clance_error err;
+  struct ArrowArrayStream scan;
+  clance_scan_options o;
+  const char *cols[1] = {"c"};
+  clance_scan_options_init(&o);
+  o.columns = cols;
+  o.num_columns = 1;
+  if (clance_dataset_open(uri, 0, &ds, &err) || clance_dataset_scan(ds, &o, &scan, &err)) {
+    CHECK(0, "%s", err.message);
+    return;
+  }
+  int64_t row = 0;
+  struct ArrowArray b;
+  while (scan.get_next(&scan, &b) == 0 && b.release) {
+    const struct ArrowArray *cc = b.children[0];
+    const int64_t *c = (const int64_t *)cc->buffers[1] + cc->offset;
+    for (int64_t i = 0; i < b.length; i++, row++)
+      CHECK(c[i] == 100 * row, "c of row %lld is %lld", (long long)row, (long long)c[i]);
+    b.release(&b);
+  }
+  CHECK(row == rows, "%lld rows, expected %lld", (long long)row, (long long)rows);
+  scan.release(&scan);
+  clance_dataset_close(ds);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
@@ -397,6 +515,74 @@ int main(int argc, char **argv) {
     if (g_rank == 0)
       CHECK(count_data_files(uri) == files_before, "error stream: %d data files, before %d",
             count_data_files(uri), files_before);
+  }
+
+  /* 9. add-columns over 2 fragments (rank 0 wrote 3 rows, 2 per file): with
+   *    more ranks than fragments, some ranks have none. One Merge. */
+  char ac[4096];
+  snprintf(ac, sizeof ac, "%s", path_of(work, "ac.lance"));
+  {
+    gen g = {g_rank, 0, g_rank == 0 ? 1 : 0, 3, -1, 0, 0};
+    st = write_rows(ac, CLANCE_MPI_OVERWRITE, &g, spec, 0, 2, &version, &err);
+    CHECK(st == CLANCE_OK && version == 1, "ac seed: %s: %s", clance_status_name(st),
+          err.message);
+    cvals v = {0};
+    st = add_c(ac, "c:int64", &v, &version, &err);
+    CHECK(st == CLANCE_OK, "add-columns: %s: %s", clance_status_name(st), err.message);
+    CHECK(version == 2, "add-columns: version %llu", (unsigned long long)version);
+    /* Rank r has fragments floor(2r/N) .. floor(2(r+1)/N)-1. */
+    int mine = (2 * (g_rank + 1)) / g_size - (2 * g_rank) / g_size;
+    CHECK(v.calls == mine, "add-columns: %d callbacks, expected %d", v.calls, mine);
+    free(v.c);
+    check_same_everywhere(st, &err);
+    MPI_Barrier(MPI_COMM_WORLD);
+    check_c(ac, 3);
+  }
+  int ac_files = count_data_files(ac);
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  /* 10. The last rank gives other new columns: refused before any write. */
+  {
+    cvals v = {0};
+    st = add_c(ac, g_rank == g_size - 1 ? "d:int32" : "d:int64", &v, &version, &err);
+    CHECK(st == CLANCE_ESCHEMA && strstr(err.message, "new columns"),
+          "other columns: %s: %s", clance_status_name(st), err.message);
+    CHECK(v.calls == 0, "other columns: %d callbacks", v.calls);
+    check_same_everywhere(st, &err);
+  }
+
+  /* 11. The callback of the last rank (which has fragment 1) fails after
+   *     the others wrote their files: nothing committed, no file left. */
+  {
+    cvals v = {0};
+    v.spec = "d:int64";
+    v.fail = g_rank == g_size - 1;
+    st = add_c(ac, "d:int64", &v, &version, &err);
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "rank %d: fragment 1: test failure", g_size - 1);
+    CHECK(st == CLANCE_EIO && !strcmp(err.message, prefix), "failing callback: %s: %s",
+          clance_status_name(st), err.message);
+    free(v.c);
+    check_same_everywhere(st, &err);
+  }
+
+  /* 12. A stream with one row too many (on every rank with a fragment). */
+  {
+    cvals v = {0};
+    v.spec = "d:int64";
+    v.extra = 1;
+    st = add_c(ac, "d:int64", &v, &version, &err);
+    CHECK(st == CLANCE_EINVAL && strstr(err.message, "more values"), "extra row: %s: %s",
+          clance_status_name(st), err.message);
+    free(v.c);
+    check_same_everywhere(st, &err);
+    if (g_rank == 0) {
+      CHECK(latest_version(ac) == 2, "failed add-columns: latest version %llu",
+            (unsigned long long)latest_version(ac));
+      CHECK(count_data_files(ac) == ac_files, "failed add-columns: %d data files, before %d",
+            count_data_files(ac), ac_files);
+    }
+    check_c(ac, 3);
   }
 
   free(expect);
