@@ -363,6 +363,8 @@ static int run_add_columns(const args *a) {
       (a->max_rows_per_group &&
        parse_u64("--max-rows-per-group", a->max_rows_per_group, &wo.max_rows_per_group)))
     return EXIT_USAGE;
+  if (read_version == 0)
+    return usage_error("--read-version of add-columns must be a version of the dataset (>= 1)");
   int format;
   if (a->format) {
     format = cl_text_format_from_name(a->format);
@@ -425,7 +427,7 @@ static int run_add_columns(const args *a) {
   /* Every rank: the input (the key column typed as in the dataset, then the
    * new columns), checked against its share of the rows. */
   uint64_t base = 0;
-  if (!clance_dataset_open(a->uri, rv ? rv : CLANCE_MPI_LATEST_VERSION, &ds, &err)) {
+  if (!clance_dataset_open(a->uri, rv, &ds, &err)) {
     size_t n = added.n_fields + (a->key ? 1 : 0);
     if ((in.schema.fields = cl_calloc(n, sizeof *in.schema.fields, &err))) {
       if (a->key) {
