@@ -106,9 +106,9 @@ static unsigned long long manifest_bytes(const char *dir) {
     /* V2 names count down: the smallest number is the latest version. */
     unsigned long long v = ~0ull - strtoull(e->d_name, NULL, 10);
     char f[4200];
-    snprintf(f, sizeof f, "%s/%s", p, e->d_name);
+    int fl = snprintf(f, sizeof f, "%s/%s", p, e->d_name);
     struct stat sb;
-    if (v >= best_v && !stat(f, &sb)) {
+    if (fl > 0 && (size_t)fl < sizeof f && v >= best_v && !stat(f, &sb)) {
       best_v = v;
       best = (unsigned long long)sb.st_size;
     }

@@ -113,7 +113,7 @@ static clance_status start(cl_txn_rebase *rb, const pb_manifest *read, const pb_
   rb->read = read;
   rb->read_version = read->version;
   CL_TRY(copy_msg(&ours->base, (ProtobufCMessage **)&rb->original, err));
-  txn_lists l;
+  txn_lists l = {0};
   lists_of(rb->original, &l);
   rb->frags = cl_calloc(*l.n_upd + *l.n_rm + 1, sizeof *rb->frags, err);
   if (!rb->frags)
@@ -217,7 +217,7 @@ static clance_status affected_rows(const char *root, const cl_txn_rebase *rb, cl
    * table layer reads no data files). */
   f->physical = f->initial->physical_rows;
   const pb_fragment *o = NULL;
-  txn_lists l;
+  txn_lists l = {0};
   lists_of(rb->original, &l);
   for (size_t i = 0; i < *l.n_upd && !o; i++)
     if ((*l.upd)[i]->id == f->id)
@@ -277,7 +277,7 @@ static void remove_written(const char *root, cl_rebase_frag *f) {
 
 /* In the rebased txn: fragment id is removed (every row deleted). */
 static clance_status mark_removed(pb_txn *t, uint64_t id, clance_error *err) {
-  txn_lists l;
+  txn_lists l = {0};
   lists_of(t, &l);
   size_t w = 0;
   for (size_t i = 0; i < *l.n_upd; i++) {
@@ -300,7 +300,7 @@ static clance_status mark_removed(pb_txn *t, uint64_t id, clance_error *err) {
 
 static clance_status set_deletion_file(pb_txn *t, uint64_t id, const Lance__Table__DeletionFile *df,
                                        clance_error *err) {
-  txn_lists l;
+  txn_lists l = {0};
   lists_of(t, &l);
   for (size_t i = 0; i < *l.n_upd; i++) {
     pb_fragment *f = (*l.upd)[i];
