@@ -112,7 +112,9 @@ run find_package ./build/consumer
 run find_package-static ./build/consumer_static
 ./build/consumer_cxx || fail "C++ consumer (find_package)"
 if [ -x build/consumer_mpi ]; then
-  ./build/consumer_mpi || fail "MPI consumer (find_package)"
+  # The build RUNPATH covers the executable's own NEEDED entries only; libclance_mpi's
+  # libclance.so.0 is found like any library in a custom prefix (the loader path).
+  LD_LIBRARY_PATH="$LIBDIR" ./build/consumer_mpi || fail "MPI consumer (find_package)"
   echo "   clance::clance_mpi found, linked and run (consumer_mpi)"
 fi
 if [ "$SHARED" = 1 ] && [ -f "$PCDIR/clance_mpi.pc" ] && command -v mpicc > /dev/null; then
