@@ -5,12 +5,15 @@
  * can decode a chunk in isolation), wider values into a full-zip page (each
  * value stored whole, with a repetition index for variable widths). A page
  * with nothing but nulls is an all-null page with no buffers. Definition
- * levels (0 = valid, 1 = null) are stored only when the page holds a null. */
+ * levels (0 = valid, 1 = null) are stored only when the page holds a null.
+ * String pages are FSST-compressed under Lance 12's rule (fsst_wanted), one
+ * symbol table per page, when that makes them smaller. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "encoding/encode.h"
 #include "encoding/fastlanes.h"
+#include "encoding/fsst.h"
 
 #define CHUNK_TARGET 4096   /* value bytes per mini-block chunk */
 #define CHUNK_MAX_VALUES 4096
@@ -115,6 +118,7 @@ typedef struct enc_store {
   Lance__Encodings21__Variable variable;
   Lance__Encodings21__FixedSizeList fsl;
   Lance__Encodings21__InlineBitpacking bitpack;
+  Lance__Encodings21__Fsst fsst;
   int n_enc, n_flat;
 } enc_store;
 
@@ -333,14 +337,92 @@ static pb21_enc *inline_bitpack_enc(enc_store *s, uint64_t w) {
   return e;
 }
 
-static clance_status encode_miniblock(const leaf_view *v, cl_file_version ver, cl_page_enc *out,
-                                      clance_error *err) {
+/* ---- FSST ---- */
+
+/* Lance 12's rule for variable-width mini-block values (compression.rs, no
+ * field metadata): FSST for utf8 / large_utf8 (never binary) when the page's
+ * data size (value bytes plus offsets) is at least 32 KiB and its longest
+ * value has at least 5 bytes. */
+static int fsst_wanted(const leaf_view *v, uint64_t max_len) {
+  if (v->f->type != CL_TYPE_UTF8 && v->f->type != CL_TYPE_LARGE_UTF8)
+    return 0;
+  uint64_t bytes = var_off(v, v->n) - var_off(v, 0);
+  uint64_t data_size = bytes + ((uint64_t)v->n + 1) * (v->large ? 8 : 4);
+  return max_len >= CL_FSST_LANCE_MIN_MAX_LEN && data_size >= CL_FSST_LANCE_MIN_INPUT;
+}
+
+/* The page's strings FSST-compressed with one table learnt from a sample of
+ * them. *used is 0 (plain values kept) when the table compresses nothing or
+ * the result (codes plus the 2312-byte table) is not smaller than the plain
+ * bytes. On use, cv views the compressed strings (same rows and validity),
+ * backed by data and offs, and table holds the serialized symbol table. */
+static clance_status fsst_compress(const leaf_view *v, leaf_view *cv, cl_buf *data, cl_buf *offs,
+                                   uint8_t table[CL_FSST_TABLE_SIZE], int *used,
+                                   clance_error *err) {
+  *used = 0;
+  uint64_t bytes = var_off(v, v->n) - var_off(v, 0);
+  /* Codes take at most 2 bytes per input byte: stay within the offset width. */
+  if (!v->large && 2 * bytes + 8 > UINT32_MAX)
+    return CLANCE_OK;
+  cl_fsst_table *t = NULL;
+  size_t n = (size_t)v->n, ow = v->large ? 8 : 4;
+  if (v->large)
+    CL_TRY(cl_fsst_table_build64(v->data, (const uint64_t *)(const void *)v->offsets, n, &t, err));
+  else
+    CL_TRY(cl_fsst_table_build32(v->data, (const uint32_t *)(const void *)v->offsets, n, &t, err));
+  clance_status st = CLANCE_OK;
+  if (!cl_fsst_table_compressed(t))
+    goto done;
+  data->len = offs->len = 0;
+  CL_CHECK(st, cl_buf_reserve(data, (size_t)(2 * bytes + 8), err));
+  CL_CHECK(st, cl_buf_reserve(offs, (n + 1) * ow, err));
+  if (v->large)
+    st = cl_fsst_encode_offsets64(t, v->data, (const uint64_t *)(const void *)v->offsets, n, data,
+                                  (uint64_t *)(void *)offs->data, err);
+  else
+    st = cl_fsst_encode_offsets32(t, v->data, (const uint32_t *)(const void *)v->offsets, n, data,
+                                  (uint32_t *)(void *)offs->data, err);
+  if (st)
+    goto fail;
+  offs->len = (n + 1) * ow;
+  if ((uint64_t)data->len + CL_FSST_TABLE_SIZE >= bytes)
+    goto done;
+  cl_fsst_table_serialize(t, table);
+  *cv = *v;
+  cv->offsets = offs->data;
+  cv->data = data->data;
+  *used = 1;
+done:
+fail:
+  cl_fsst_table_free(t);
+  return st;
+}
+
+static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_file_version ver,
+                                      cl_page_enc *out, clance_error *err) {
   cl_buf levels = CL_BUF_INIT;
   chunk_writer w = {&out->bufs[0], &out->bufs[1], ver >= CL_FILE_V2_2, &levels};
   cl_buf vb[2] = {CL_BUF_INIT, CL_BUF_INIT};
   size_t nvb = 0;
   clance_status st = CLANCE_OK;
   int64_t fixed_k = 0;
+  /* FSST: the chunks are Variable chunks of the compressed strings. */
+  cl_buf fdata = CL_BUF_INIT, foffs = CL_BUF_INIT;
+  uint8_t *ftable = NULL;
+  int use_fsst = 0;
+  leaf_view fview;
+  memset(&fview, 0, sizeof fview);
+  const leaf_view *v = pv;
+  if (pv->var && fsst_wanted(pv, max_len)) {
+    ftable = cl_malloc(CL_FSST_TABLE_SIZE, err);
+    if (!ftable) {
+      st = err->code;
+      goto fail;
+    }
+    CL_CHECK(st, fsst_compress(pv, &fview, &fdata, &foffs, ftable, &use_fsst, err));
+    if (use_fsst)
+      v = &fview;
+  }
   int bitpack = bitpack_worth(v);
   if (bitpack) {
     fixed_k = 1024; /* one FastLanes group per chunk */
@@ -401,6 +483,18 @@ static clance_status encode_miniblock(const leaf_view *v, cl_file_version ver, c
     mb.def_compression = &def_enc;
   }
   mb.value_compression = bitpack ? inline_bitpack_enc(&s, v->bits) : value_enc(&s, v);
+  if (use_fsst) {
+    /* Fsst{symbol_table, values: Variable{offsets: Flat 32|64}}, as lance writes it. */
+    pb21_enc *fe = new_enc(&s);
+    lance__encodings21__fsst__init(&s.fsst);
+    s.fsst.has_symbol_table = 1;
+    s.fsst.symbol_table.data = ftable;
+    s.fsst.symbol_table.len = CL_FSST_TABLE_SIZE;
+    s.fsst.values = mb.value_compression;
+    fe->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
+    fe->fsst = &s.fsst;
+    mb.value_compression = fe;
+  }
   mb.n_layers = 1;
   mb.layers = &layer;
   mb.has_num_buffers = 1;
@@ -419,24 +513,48 @@ fail:
   cl_buf_free(&vb[0]);
   cl_buf_free(&vb[1]);
   cl_buf_free(&levels);
+  cl_buf_free(&fdata);
+  cl_buf_free(&foffs);
+  free(ftable);
   return st;
 }
 
 /* ---- full-zip ---- */
 
-static clance_status encode_fullzip(const leaf_view *v, cl_page_enc *out, clance_error *err) {
+static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_page_enc *out,
+                                    clance_error *err) {
   cl_buf *z = &out->bufs[0];
-  int has_def = v->validity != NULL;
+  int has_def = pv->validity != NULL;
   clance_status st = CLANCE_OK;
   uint64_t *starts = NULL;
+  cl_buf tmp = CL_BUF_INIT;
+  /* FSST per value (lance: strings up to 32 KiB; longer ones it would
+   * compress with zstd per value, which we leave plain). */
+  cl_buf fdata = CL_BUF_INIT, foffs = CL_BUF_INIT;
+  uint8_t *ftable = NULL;
+  int use_fsst = 0;
+  leaf_view fview;
+  memset(&fview, 0, sizeof fview);
+  const leaf_view *v = pv;
+  if (pv->var && max_len <= 32768 && fsst_wanted(pv, max_len)) {
+    ftable = cl_malloc(CL_FSST_TABLE_SIZE, err);
+    if (!ftable) {
+      st = err->code;
+      goto fail;
+    }
+    CL_CHECK(st, fsst_compress(pv, &fview, &fdata, &foffs, ftable, &use_fsst, err));
+    if (use_fsst)
+      v = &fview;
+  }
   if (v->var) {
     starts = cl_malloc(((size_t)v->n + 1) * sizeof *starts, err);
-    if (!starts)
-      return err->code;
+    if (!starts) {
+      st = err->code;
+      goto fail;
+    }
   }
   unsigned ow = v->large ? 8 : 4;
   size_t item_vbytes = v->item_validity ? (v->dim + 7) / 8 : 0;
-  cl_buf tmp = CL_BUF_INIT;
   for (int64_t i = 0; i < v->n; i++) {
     int null = is_null(v, i);
     if (starts)
@@ -498,6 +616,17 @@ static clance_status encode_fullzip(const leaf_view *v, cl_page_enc *out, clance
   fz.has_num_visible_items = 1;
   fz.num_visible_items = (uint32_t)v->n;
   fz.value_compression = value_enc(&s, v);
+  if (use_fsst) {
+    pb21_enc *fe = new_enc(&s);
+    lance__encodings21__fsst__init(&s.fsst);
+    s.fsst.has_symbol_table = 1;
+    s.fsst.symbol_table.data = ftable;
+    s.fsst.symbol_table.len = CL_FSST_TABLE_SIZE;
+    s.fsst.values = fz.value_compression;
+    fe->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
+    fe->fsst = &s.fsst;
+    fz.value_compression = fe;
+  }
   fz.n_layers = 1;
   fz.layers = &layer;
   pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
@@ -507,6 +636,9 @@ static clance_status encode_fullzip(const leaf_view *v, cl_page_enc *out, clance
 fail:
   free(starts);
   cl_buf_free(&tmp);
+  cl_buf_free(&fdata);
+  cl_buf_free(&foffs);
+  free(ftable);
   return st;
 }
 
@@ -533,6 +665,6 @@ clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t f
     max_value = v.bits / 8 + (v.item_validity ? (v.dim + 7) / 8 : 0);
   }
   if (max_value < MINIBLOCK_MAX_VALUE)
-    return encode_miniblock(&v, ver, out, err);
-  return encode_fullzip(&v, out, err);
+    return encode_miniblock(&v, max_value, ver, out, err);
+  return encode_fullzip(&v, max_value, out, err);
 }

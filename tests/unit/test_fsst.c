@@ -1,6 +1,9 @@
 /* FSST: Lance symbol-table parsing, decoding, building and encoding. */
 #include "test.h"
 
+#include "arrow/array.h"
+#include "clance/clance.h"
+#include "encoding/encode.h"
 #include "encoding/fsst.h"
 #include "util/buf.h"
 
@@ -742,6 +745,300 @@ static void test_encode_with_parsed_tables(void) {
   }
 }
 
+/* ---- the 2.1/2.2 page writer: FSST mini-block pages ---------------------- */
+
+/* Rows of a string page: a column plus a null flag per row. */
+typedef struct srows {
+  column c;
+  uint8_t *null;
+  size_t cap;
+} srows;
+
+static void rows_init(srows *r) {
+  col_init(&r->c);
+  r->cap = 0;
+  r->null = NULL;
+}
+
+static void rows_add(srows *r, const void *s, size_t n, int null) {
+  if (r->c.count + 1 > r->cap) {
+    r->cap = r->cap ? 2 * r->cap : 1024;
+    r->null = realloc(r->null, r->cap);
+  }
+  r->null[r->c.count] = (uint8_t)null;
+  col_add(&r->c, s, null ? 0 : n);
+}
+
+static void rows_free(srows *r) {
+  col_free(&r->c);
+  free(r->null);
+}
+
+static void fill_arr(cl_arr *a, const srows *r) {
+  clance_error err = {0};
+  for (size_t i = 0; i < r->c.count; i++) {
+    uint64_t s = r->c.offs[i], e = r->c.offs[i + 1];
+    if (r->null[i]) {
+      CHECK_OK(cl_arr_append_nulls(a, 1, &err), &err);
+      continue;
+    }
+    CHECK_OK(cl_buf_append(&a->values, r->c.data.data + s, (size_t)(e - s), &err), &err);
+    CHECK_OK(cl_arr_push_offset(a, a->values.len, &err), &err);
+    CHECK_OK(cl_arr_append_valid(a, 1, &err), &err);
+  }
+}
+
+/* Whether the page encoder picks FSST for these rows (the serialized table,
+ * magic "TSSF" in bytes 4..7, shows up in the page's encoding). */
+static int page_uses_fsst(const cl_field *f, const srows *r, cl_file_version ver) {
+  clance_error err = {0};
+  cl_arr a;
+  cl_page_enc pe;
+  memset(&pe, 0, sizeof pe);
+  if (cl_arr_init(&a, f, &err))
+    return -1;
+  fill_arr(&a, r);
+  int found = -1;
+  if (cl_encode21_page(f, &a, 0, ver, &pe, &err) == CLANCE_OK) {
+    found = 0;
+    for (size_t i = 0; i + 4 <= pe.encoding.len && !found; i++)
+      found = memcmp(pe.encoding.data + i, "TSSF", 4) == 0;
+  } else {
+    fprintf(stderr, "encode: %s\n", err.message);
+  }
+  cl_page_enc_free(&pe);
+  cl_arr_free(&a);
+  return found;
+}
+
+static int same_row(const struct ArrowArray *c, int64_t i, int large, const srows *r, size_t row) {
+  int valid = cl_array_valid(c, i);
+  if (valid != !r->null[row])
+    return 0;
+  if (!valid)
+    return 1;
+  int64_t j = i + c->offset;
+  uint64_t s, e;
+  if (large) {
+    s = (uint64_t)((const int64_t *)c->buffers[1])[j];
+    e = (uint64_t)((const int64_t *)c->buffers[1])[j + 1];
+  } else {
+    s = (uint64_t)((const int32_t *)c->buffers[1])[j];
+    e = (uint64_t)((const int32_t *)c->buffers[1])[j + 1];
+  }
+  uint64_t ws = r->c.offs[row], we = r->c.offs[row + 1];
+  return e - s == we - ws &&
+         (e == s || memcmp((const uint8_t *)c->buffers[2] + s, r->c.data.data + ws, e - s) == 0);
+}
+
+/* Write the rows as a one-column dataset with the public API, scan and take
+ * them back, and check every value. expect_fsst: what the page encoder must
+ * choose for the whole column as one page. */
+static void page_roundtrip(const char *what, const char *spec, const char *version, const srows *r,
+                           int expect_fsst) {
+  clance_error err = {0};
+  cl_schema s;
+  REQUIRE_OK(cl_schema_parse_spec(spec, &s, &err), &err);
+  const cl_field *f = &s.fields[0];
+  int large = f->type == CL_TYPE_LARGE_UTF8 || f->type == CL_TYPE_LARGE_BINARY;
+  cl_file_version ver = version && !strcmp(version, "2.2") ? CL_FILE_V2_2 : CL_FILE_V2_1;
+  int got = page_uses_fsst(f, r, ver);
+  if (got != expect_fsst)
+    fprintf(stderr, "%s: page encoder FSST %d, expected %d\n", what, got, expect_fsst);
+  CHECK(got == expect_fsst);
+
+  char *dir = cl_test_tmpdir("fsstpage");
+  char uri[4200];
+  snprintf(uri, sizeof uri, "%s/t.lance", dir);
+  cl_arr a;
+  struct ArrowArray kid, batch;
+  REQUIRE_OK(cl_arr_init(&a, f, &err), &err);
+  fill_arr(&a, r);
+  REQUIRE_OK(cl_arr_export(&a, &kid, &err), &err);
+  cl_arr_free(&a);
+  int64_t n = (int64_t)r->c.count;
+  REQUIRE_OK(cl_struct_array_export(n, &kid, 1, &batch, &err), &err);
+  struct ArrowArrayStream stream;
+  REQUIRE_OK(cl_stream_from_batches(&s, &batch, 1, &stream, &err), &err);
+  clance_write_options o;
+  clance_write_options_init(&o);
+  o.data_storage_version = version;
+  clance_fragments *frags;
+  REQUIRE_OK(clance_write_fragments(uri, NULL, &stream, &o, &frags, &err), &err);
+  struct ArrowSchema as;
+  REQUIRE_OK(cl_schema_to_arrow(&s, &as, &err), &err);
+  clance_operation *op;
+  uint64_t v;
+  REQUIRE_OK(clance_operation_overwrite(&as, frags, &op, &err), &err);
+  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
+  clance_operation_free(op);
+  clance_fragments_free(frags);
+  as.release(&as);
+
+  clance_dataset *ds;
+  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
+  REQUIRE_OK(clance_dataset_scan(ds, NULL, &stream, &err), &err);
+  int64_t row = 0, bad = 0;
+  struct ArrowArray out;
+  while (stream.get_next(&stream, &out) == 0 && out.release) {
+    for (int64_t i = 0; i < out.length; i++, row++)
+      if (row >= n || !same_row(out.children[0], i, large, r, (size_t)row)) {
+        if (bad++ < 3)
+          fprintf(stderr, "%s: scanned row %lld differs\n", what, (long long)row);
+      }
+    out.release(&out);
+  }
+  stream.release(&stream);
+  CHECK_EQ_U64(row, n);
+  CHECK_EQ_U64(bad, 0);
+
+  /* Take: rows out of single chunks (take21.c decodes one string each). */
+  size_t nt = 0;
+  uint64_t *want = malloc(((size_t)n / 7 + 2) * sizeof *want);
+  for (int64_t i = 0; i < n; i += 7)
+    want[nt++] = (uint64_t)i;
+  if (n > 0 && want[nt - 1] != (uint64_t)(n - 1))
+    want[nt++] = (uint64_t)(n - 1);
+  struct ArrowSchema ts;
+  REQUIRE_OK(clance_dataset_take(ds, want, nt, NULL, &out, &ts, &err), &err);
+  CHECK_EQ_U64(out.length, nt);
+  bad = 0;
+  for (size_t i = 0; i < nt && (int64_t)i < out.length; i++)
+    if (!same_row(out.children[0], (int64_t)i, large, r, (size_t)want[i]))
+      if (bad++ < 3)
+        fprintf(stderr, "%s: taken row %llu differs\n", what, (unsigned long long)want[i]);
+  CHECK_EQ_U64(bad, 0);
+  out.release(&out);
+  ts.release(&ts);
+  free(want);
+  clance_dataset_close(ds);
+  cl_schema_free(&s);
+  cl_test_rmtree(dir);
+}
+
+/* Short text with the awkward cases mixed in: nulls, empty and 1-byte
+ * strings, escape bytes (0xFF), NUL bytes. */
+static void gen_mixed(srows *r, size_t n) {
+  column tmp;
+  col_init(&tmp);
+  gen_english(&tmp, n, 1, 4);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *p = tmp.data.data + tmp.offs[i];
+    size_t len = (size_t)(tmp.offs[i + 1] - tmp.offs[i]);
+    uint8_t buf[300];
+    if (len > 200)
+      len = 200;
+    memcpy(buf, p, len);
+    if (i % 11 == 0)
+      rows_add(r, NULL, 0, 1);
+    else if (i % 7 == 0)
+      rows_add(r, "", 0, 0);
+    else if (i % 5 == 0)
+      rows_add(r, &buf[0], 1, 0);
+    else if (i % 13 == 0) {
+      buf[len] = 0xFF;
+      buf[len + 1] = 0x00;
+      buf[len + 2] = 0xFF;
+      rows_add(r, buf, len + 3, 0);
+    } else
+      rows_add(r, buf, len, 0);
+  }
+  col_free(&tmp);
+}
+
+static void test_page_writer_fsst(void) {
+  srows r;
+
+  /* Mixed short strings: FSST, for string and large_string, 2.1 and 2.2. */
+  rows_init(&r);
+  gen_mixed(&r, 30000);
+  page_roundtrip("mixed 2.1", "s:string", NULL, &r, 1);
+  page_roundtrip("mixed 2.2", "s:string", "2.2", &r, 1);
+  page_roundtrip("mixed large 2.1", "s:large_string", NULL, &r, 1);
+  page_roundtrip("mixed large 2.2", "s:large_string", "2.2", &r, 1);
+  /* Binary: lance never picks FSST for it. */
+  page_roundtrip("mixed binary", "s:binary", NULL, &r, 0);
+  rows_free(&r);
+
+  /* Long strings near the mini-block limit (255 bytes; 256 goes full-zip). */
+  rows_init(&r);
+  {
+    column tmp;
+    col_init(&tmp);
+    gen_english(&tmp, 2000, 30, 60);
+    for (size_t i = 0; i < tmp.count; i++) {
+      size_t len = (size_t)(tmp.offs[i + 1] - tmp.offs[i]);
+      size_t want = 230 + i % 26;
+      if (len < want)
+        want = len;
+      rows_add(&r, tmp.data.data + tmp.offs[i], want, i % 17 == 3);
+    }
+    col_free(&tmp);
+  }
+  page_roundtrip("long 2.1", "s:string", NULL, &r, 1);
+  page_roundtrip("long 2.2", "s:string", "2.2", &r, 1);
+  rows_free(&r);
+
+  /* Values of 256 bytes and more: full-zip pages, FSST per value. */
+  rows_init(&r);
+  {
+    column tmp;
+    col_init(&tmp);
+    gen_english(&tmp, 300, 40, 150);
+    for (size_t i = 0; i < tmp.count; i++) {
+      size_t len = (size_t)(tmp.offs[i + 1] - tmp.offs[i]);
+      rows_add(&r, tmp.data.data + tmp.offs[i], i % 10 == 0 ? 1 : len, i % 23 == 5);
+    }
+    col_free(&tmp);
+  }
+  page_roundtrip("full-zip 2.1", "s:string", NULL, &r, 1);
+  page_roundtrip("full-zip 2.2", "s:large_string", "2.2", &r, 1);
+  rows_free(&r);
+
+  /* Every byte value, compressible: a common prefix, then byte b repeated. */
+  rows_init(&r);
+  for (size_t i = 0; i < 4000; i++) {
+    uint8_t buf[40];
+    memcpy(buf, "prefix-", 7);
+    memset(buf + 7, (int)(i % 256), 12);
+    rows_add(&r, buf, 7 + 12 - i % 5, 0);
+  }
+  page_roundtrip("all bytes", "s:string", NULL, &r, 1);
+  rows_free(&r);
+
+  /* Random bytes do not compress: plain values are kept. */
+  rows_init(&r);
+  for (size_t i = 0; i < 4000; i++) {
+    uint8_t buf[32];
+    size_t len = (size_t)(rnd() % 32);
+    for (size_t k = 0; k < len; k++)
+      buf[k] = (uint8_t)rnd();
+    rows_add(&r, buf, len, i % 9 == 0);
+  }
+  page_roundtrip("random bytes", "s:string", NULL, &r, 0);
+  rows_free(&r);
+
+  /* Under 32 KiB of data: plain, as lance. */
+  rows_init(&r);
+  gen_mixed(&r, 1000);
+  page_roundtrip("small page", "s:string", NULL, &r, 0);
+  rows_free(&r);
+
+  /* Longest string under 5 bytes: plain, as lance. */
+  rows_init(&r);
+  for (size_t i = 0; i < 20000; i++)
+    rows_add(&r, i % 2 ? "abcd" : "xyz", i % 2 ? 4 : 3, 0);
+  page_roundtrip("max length 4", "s:string", NULL, &r, 0);
+  rows_free(&r);
+
+  /* Only nulls and empty strings. */
+  rows_init(&r);
+  for (size_t i = 0; i < 20000; i++)
+    rows_add(&r, "", 0, i % 3 == 0);
+  page_roundtrip("empty", "s:string", NULL, &r, 0);
+  rows_free(&r);
+}
+
 int main(void) {
   RUN(test_parse_hand_built);
   RUN(test_decode_escapes);
@@ -752,5 +1049,6 @@ int main(void) {
   RUN(test_serialize_layout);
   RUN(test_roundtrip_corpora);
   RUN(test_encode_with_parsed_tables);
+  RUN(test_page_writer_fsst);
   TEST_MAIN_END();
 }
