@@ -335,8 +335,10 @@ static clance_status decompress(const Lance__Encodings21__BufferCompression *c, 
     st = cl_lz4_decompress(src, len, MAX_DECOMPRESSED, out, err);
   else
     return cl_err(err, CLANCE_EUNSUPPORTED, "%s: unknown general compression scheme %d", what, scheme);
-  if (st)
+  if (st) { /* nothing of a failed decompression is kept: callers just return */
+    cl_buf_free(out);
     cl_err_ctx(err, "%s: ", what);
+  }
   return st;
 }
 

@@ -20,7 +20,11 @@ clance_status cl_page_read_buffer(const cl_page_ctx *ctx, size_t i, cl_buf *out,
   uint64_t len = ctx->page->buf_sizes[i];
   /* Sizes were checked against the file size when the column was loaded. */
   CL_TRY(cl_buf_reserve(out, (size_t)len + 8, err));
-  CL_TRY(cl_container_read(ctx->file, ctx->page->buf_offsets[i], len, out->data, err));
+  clance_status st = cl_container_read(ctx->file, ctx->page->buf_offsets[i], len, out->data, err);
+  if (st) { /* callers may not free a buffer whose read failed */
+    cl_buf_free(out);
+    return st;
+  }
   out->len = (size_t)len;
   return CLANCE_OK;
 }
@@ -529,9 +533,11 @@ static clance_status decode_constant(const cl_page_ctx *ctx, const const_layout 
   const uint8_t *val = NULL;
   size_t vlen = 0;
   cl_buf vb = CL_BUF_INIT;
-  if (has_value)
-    CL_TRY(constant_value(ctx, cl, &vb, &val, &vlen, err));
-  clance_status st = CLANCE_OK;
+  clance_status st = has_value ? constant_value(ctx, cl, &vb, &val, &vlen, err) : CLANCE_OK;
+  if (st) {
+    cl_buf_free(&vb);
+    return st;
+  }
   const cl_path_node *leaf = &path->nodes[path->depth - 1];
   uint64_t n = lv->n ? lv->n : rows;
   for (uint64_t i = 0; i < n && !st; i++) {
