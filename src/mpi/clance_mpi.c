@@ -646,18 +646,22 @@ static void describe(mpi_write *w, const struct ArrowSchema *schema,
   ns_put(rec, w->schema_text.data ? w->schema_text.data : "", w->schema_text.len);
 }
 
-/* Phase A, root part: check the records; the read version to use in *rv. */
-static void check_records(mpi_write *w, const char *all, const int *lens, const int *displs,
-                          clance_error *outcome, uint64_t *rv) {
-  const char *f0[5] = {0};
-  size_t n0[5] = {0};
-  static const char *const what[5] = {"operation", "read version", "dataset URI",
-                                      "data storage version", "schema"};
-  for (int r = 0; r < w->size; r++) {
+/* Phase A, root part, shared by the collectives: every rank's record holds
+ * its status, then n fields that must equal rank 0's (what[k] names field
+ * k; field schema_field, if any, mismatches as ESCHEMA, the others as
+ * EINVAL). The first problem found goes to *outcome. */
+static void compare_records(const char *all, const int *lens, const int *displs, int size,
+                            const char *const *what, int n_fields, int schema_field,
+                            const char *collective, clance_error *outcome) {
+  const char *f0[8] = {0};
+  size_t n0[8] = {0};
+  if (n_fields > 8)
+    n_fields = 8;
+  for (int r = 0; r < size; r++) {
     const char *p = all + displs[r], *end = p + lens[r];
     if (get_status(&p, end, r, outcome))
       continue;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < n_fields; k++) {
       const char *s;
       size_t n;
       if (ns_get(&p, end, &s, &n)) {
@@ -669,19 +673,23 @@ static void check_records(mpi_write *w, const char *all, const int *lens, const 
         f0[k] = s;
         n0[k] = n;
       } else if (!outcome->code && (n != n0[k] || memcmp(s, f0[k], n) != 0)) {
-        if (k == 4)
-          set_err(outcome, CLANCE_ESCHEMA,
-                  "rank %d: its schema %.*s differs from rank 0's schema %.*s", r,
-                  (int)(n > 400 ? 400 : n), s, (int)(n0[k] > 400 ? 400 : n0[k]), f0[k]);
-        else
-          set_err(outcome, CLANCE_EINVAL,
-                  "rank %d: its %s \"%.*s\" differs from rank 0's \"%.*s\" "
-                  "(clance_mpi_write is collective: every rank passes the same)",
-                  r, what[k], (int)(n > 300 ? 300 : n), s, (int)(n0[k] > 300 ? 300 : n0[k]),
-                  f0[k]);
+        int limit = k == schema_field ? 400 : 300;
+        set_err(outcome, k == schema_field ? CLANCE_ESCHEMA : CLANCE_EINVAL,
+                "rank %d: its %s \"%.*s\" differs from rank 0's \"%.*s\" "
+                "(%s is collective: every rank passes the same)",
+                r, what[k], (int)(n > (size_t)limit ? (size_t)limit : n), s,
+                (int)(n0[k] > (size_t)limit ? (size_t)limit : n0[k]), f0[k], collective);
       }
     }
   }
+}
+
+/* Phase A, root part: check the records; the read version to use in *rv. */
+static void check_records(mpi_write *w, const char *all, const int *lens, const int *displs,
+                          clance_error *outcome, uint64_t *rv) {
+  static const char *const what[5] = {"operation", "read version", "dataset URI",
+                                      "data storage version", "schema"};
+  compare_records(all, lens, displs, w->size, what, 5, 4, "clance_mpi_write", outcome);
   if (outcome->code)
     return;
   *rv = w->read_version;
@@ -896,33 +904,8 @@ static clance_status check_comm(MPI_Comm comm, const char *fn, clance_error *err
 static void check_add_records(const char *uri, uint64_t read_version, int size, const char *all,
                               const int *lens, const int *displs, clance_error *outcome,
                               uint64_t *rv) {
-  const char *f0[3] = {0};
-  size_t n0[3] = {0};
   static const char *const what[3] = {"read version", "dataset URI", "new columns"};
-  for (int r = 0; r < size; r++) {
-    const char *p = all + displs[r], *end = p + lens[r];
-    if (get_status(&p, end, r, outcome))
-      continue;
-    for (int k = 0; k < 3; k++) {
-      const char *s;
-      size_t n;
-      if (ns_get(&p, end, &s, &n)) {
-        if (!outcome->code)
-          set_err(outcome, CLANCE_EINTERNAL, "rank %d: malformed record", r);
-        break;
-      }
-      if (r == 0) {
-        f0[k] = s;
-        n0[k] = n;
-      } else if (!outcome->code && (n != n0[k] || memcmp(s, f0[k], n) != 0)) {
-        set_err(outcome, k == 2 ? CLANCE_ESCHEMA : CLANCE_EINVAL,
-                "rank %d: its %s \"%.*s\" differs from rank 0's \"%.*s\" "
-                "(clance_mpi_add_columns is collective: every rank passes the same)",
-                r, what[k], (int)(n > 300 ? 300 : n), s, (int)(n0[k] > 300 ? 300 : n0[k]),
-                f0[k]);
-      }
-    }
-  }
+  compare_records(all, lens, displs, size, what, 3, 2, "clance_mpi_add_columns", outcome);
   if (outcome->code)
     return;
   *rv = read_version;
