@@ -72,9 +72,7 @@ static const char *locale_point(void) {
   return dp && *dp ? dp : ".";
 }
 
-/* strtod (or strtof when as_float) of JSON number text s[0..n), which is not
- * NUL-terminated and must already be valid. Returns 0, or -1 if out of memory. */
-static int c_strtod(const char *s, size_t n, int as_float, double *out) {
+int cl_strtod_c(const char *s, size_t n, int as_float, double *out) {
   const char *dp = locale_point();
   size_t dplen = strlen(dp);
   char stack[128];
@@ -392,7 +390,7 @@ static clance_status parse_number(parser *ps, cl_json *out) {
     }
   }
   double d;
-  if (c_strtod((const char *)ps->t + start, i - start, 0, &d))
+  if (cl_strtod_c((const char *)ps->t + start, i - start, 0, &d))
     return nomem(ps);
   /* A number no double can hold could not be written back out. */
   if (!isfinite(d))
@@ -785,7 +783,7 @@ static clance_status write_shortest(cl_buf *b, double v, int as_float, clance_er
   for (prec = start; prec <= maxp; prec++) {
     double back;
     c_format(sci, sizeof sci, prec - 1, v);
-    if (c_strtod(sci, strlen(sci), as_float, &back))
+    if (cl_strtod_c(sci, strlen(sci), as_float, &back))
       return cl_err_nomem(err, "number");
     if (as_float) {
       float x = (float)back, y = (float)v;

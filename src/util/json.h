@@ -98,4 +98,10 @@ clance_status cl_json_write_float(cl_buf *b, float v, clance_error *err);
  * Dumping a document parsed from a dump reproduces that dump exactly. */
 clance_status cl_json_dump(const cl_json *j, cl_buf *b, clance_error *err);
 
+/* strtod (or strtof when as_float) of number text s[0..n) in C syntax ('.'
+ * as the decimal point whatever the locale), which need not be
+ * NUL-terminated and must already be valid. Returns 0, or -1 if out of
+ * memory. */
+int cl_strtod_c(const char *s, size_t n, int as_float, double *out);
+
 #endif

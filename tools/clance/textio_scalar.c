@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "textio_internal.h"
+#include "util/json.h"
 
 /* ------------------------------------------------------------------------ */
 /* Strict integers and floats                                                 */
@@ -119,34 +120,6 @@ static int float_special(const char *s, size_t n, double *out) {
     *out = neg ? -INFINITY : INFINITY;
     return 1;
   }
-  return 0;
-}
-
-/* strtod/strtof of valid float syntax s[0..n), whatever the locale's decimal
- * point. Returns 0, or -1 if out of memory. */
-static int c_strtod(const char *s, size_t n, int as_float, double *out) {
-  const char *dp = localeconv()->decimal_point;
-  if (!dp || !*dp)
-    dp = ".";
-  size_t dplen = strlen(dp);
-  char stack[128];
-  size_t need = n + dplen + 1;
-  char *buf = need <= sizeof stack ? stack : malloc(need);
-  if (!buf)
-    return -1;
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '.') {
-      memcpy(buf + k, dp, dplen);
-      k += dplen;
-    } else {
-      buf[k++] = s[i];
-    }
-  }
-  buf[k] = '\0';
-  *out = as_float ? (double)strtof(buf, NULL) : strtod(buf, NULL);
-  if (buf != stack)
-    free(buf);
   return 0;
 }
 
@@ -407,7 +380,7 @@ static clance_status append_float(cl_arr *a, const char *s, size_t n, cl_text_ki
   } else if (kind == CL_TK_STRING || !float_syntax(s, n)) {
     return bad_value(a, s, n, kind, NULL, loc, err);
   } else {
-    if (c_strtod(s, n, t == CL_TYPE_FLOAT32, &d))
+    if (cl_strtod_c(s, n, t == CL_TYPE_FLOAT32, &d))
       return cl_err_nomem(err, "number");
     if (isinf(d))
       return out_of_range(a, s, n, kind, loc, err);
