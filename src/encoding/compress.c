@@ -165,6 +165,20 @@ clance_status cl_zstd_decompress(const uint8_t *src, size_t n, size_t max_out, c
     return cl_err(err, CLANCE_ECORRUPT,
                   "zstd: buffer declares %llu uncompressed bytes, more than the %zu allowed",
                   (unsigned long long)len, max_out);
+  /* The prefix is not trusted with memory: beyond 64 times the frame's size
+   * (far above what real data compresses to), the output is streamed and the
+   * buffer grows only with bytes the frame really produces. */
+  if (len > (uint64_t)(n - 8) * 64 + 65536) {
+    const size_t start = out->len;
+    CL_TRY(zstd_decompress_bare(src + 8, n - 8, (size_t)len, out, err));
+    size_t produced = out->len - start;
+    if (produced != len) {
+      out->len = start;
+      return cl_err(err, CLANCE_ECORRUPT, "zstd: frame holds %zu bytes, prefix says %llu",
+                    produced, (unsigned long long)len);
+    }
+    return CLANCE_OK;
+  }
   /* At least one byte so that dst is a real pointer even for len == 0. */
   CL_TRY(cl_buf_reserve(out, len ? (size_t)len : 1, err));
   int owned;
@@ -217,6 +231,12 @@ clance_status cl_lz4_decompress(const uint8_t *src, size_t n, size_t max_out, cl
                   n - 4, len);
   if (n == 4 && len == 0) /* no block at all: nothing to decode */
     return CLANCE_OK;
+  /* An LZ4 block expands at most about 255-fold (a match length grows by 255
+   * per byte), so a larger claim is corrupt and is refused before allocating. */
+  if (len > (uint64_t)(n - 4) * 255 + 64)
+    return cl_err(err, CLANCE_ECORRUPT,
+                  "lz4: buffer declares %u uncompressed bytes, more than its %zu-byte block can "
+                  "hold", len, n - 4);
   CL_TRY(cl_buf_reserve(out, len ? len : 1, err));
   int r = LZ4_decompress_safe((const char *)src + 4, (char *)out->data + out->len, (int)(n - 4),
                               (int)len);

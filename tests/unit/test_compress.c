@@ -197,11 +197,51 @@ static void test_lz4_corrupt(void) {
   free(data);
 }
 
+/* Sizes claimed by a length prefix are only believed as far as the data can
+ * justify them: a highly compressible buffer (beyond 64-fold) still round
+ * trips through the streaming path, while a small frame or block claiming
+ * gigabytes is refused (without allocating them: ASan's allocator limit and
+ * the fuzzers' malloc limit would trip). */
+static void test_claimed_sizes(void) {
+  clance_error err = {0};
+  size_t n = 8u << 20;
+  uint8_t *zeros = calloc(n, 1);
+  zeros[n - 1] = 7;
+  cl_buf c = CL_BUF_INIT, d = CL_BUF_INIT;
+  REQUIRE_OK(cl_zstd_compress(zeros, n, 3, &c, &err), &err);
+  REQUIRE(c.len < n / 64);
+  CHECK_OK(cl_zstd_decompress(c.data, c.len, n, &d, &err), &err);
+  CHECK_EQ_U64(d.len, n);
+  CHECK(d.len == n && memcmp(d.data, zeros, n) == 0);
+  /* The same frame, prefix claiming one byte more or 1 GiB: corrupt. */
+  d.len = 0;
+  cl_put64(c.data, (uint64_t)n + 1);
+  CHECK(cl_zstd_decompress(c.data, c.len, (size_t)1 << 31, &d, &err) == CLANCE_ECORRUPT);
+  CHECK_EQ_U64(d.len, 0);
+  cl_put64(c.data, (uint64_t)1 << 30);
+  CHECK(cl_zstd_decompress(c.data, c.len, (size_t)1 << 31, &d, &err) == CLANCE_ECORRUPT);
+  CHECK_EQ_U64(d.len, 0);
+  cl_buf_free(&c);
+  /* lz4: the same zeros compress about 250-fold; a claim beyond 255-fold is refused. */
+  REQUIRE_OK(cl_lz4_compress(zeros, n, &c, &err), &err);
+  d.len = 0;
+  CHECK_OK(cl_lz4_decompress(c.data, c.len, n, &d, &err), &err);
+  CHECK(d.len == n && memcmp(d.data, zeros, n) == 0);
+  cl_put32(c.data, (uint32_t)((c.len - 4) * 255 + 65));
+  d.len = 0;
+  CHECK(cl_lz4_decompress(c.data, c.len, (size_t)1 << 31, &d, &err) == CLANCE_ECORRUPT);
+  CHECK(strstr(err.message, "can hold") != NULL);
+  cl_buf_free(&c);
+  cl_buf_free(&d);
+  free(zeros);
+}
+
 int main(void) {
   RUN(test_zstd_round_trip);
   RUN(test_zstd_bare_frames);
   RUN(test_zstd_corrupt);
   RUN(test_lz4_round_trip);
   RUN(test_lz4_corrupt);
+  RUN(test_claimed_sizes);
   TEST_MAIN_END();
 }
