@@ -527,6 +527,16 @@ static clance_status export_values(cl_frag_reader *s, out_col *oc, struct ArrowA
 static clance_status export_col(cl_frag_reader *s, out_col *oc, struct ArrowArray *out,
                                 clance_error *err) {
   CL_TRY(export_values(s, oc, out, err));
+  /* A damaged file can decode nulls into a NOT NULL column: refuse them
+   * rather than hand out an array that breaks the schema. */
+  if (!oc->field->nullable && out->length > 0 && out->null_count != 0 &&
+      cl_array_null_count(out) > 0) {
+    const col_cursor *cc = s->v20 ? &oc->root.cur : oc->n_leaves ? &oc->leaves[0].cur : NULL;
+    const char *path = cc && cc->file ? cc->file->c.file.path : NULL;
+    out->release(out);
+    return cl_err(err, CLANCE_ECORRUPT, "%s%s%scolumn \"%s\" is NOT NULL but its data holds nulls",
+                  path ? "data file " : "", path ? path : "", path ? ": " : "", oc->field->name);
+  }
   if (!oc->dict_field)
     return CLANCE_OK;
   clance_status st = cl_array_dict_encode(oc->dict_field, out, err);
