@@ -92,6 +92,17 @@ static void exercise(cl_fsst_table *t, const uint8_t *in, size_t n) {
     FUZZ_ASSERT(enc.len <= 2 * n);
     FUZZ_ASSERT(cl_fsst_decode(t, enc.data, enc.len, &dec, &err) == CLANCE_OK);
     FUZZ_ASSERT(dec.len == n && (n == 0 || memcmp(dec.data, in, n) == 0));
+    /* as a column of strings (the column encoder): the same bytes as
+     * encoding the strings one at a time */
+    cl_buf one = CL_BUF_INIT, colenc = CL_BUF_INIT;
+    uint64_t eo[6];
+    for (size_t i = 0; i < count; i++)
+      FUZZ_ASSERT(cl_fsst_encode(t, in + offs64[i], (size_t)(offs64[i + 1] - offs64[i]), &one,
+                                 &err) == CLANCE_OK);
+    FUZZ_ASSERT(cl_fsst_encode_offsets64(t, in, offs64, count, &colenc, eo, &err) == CLANCE_OK);
+    FUZZ_ASSERT(bytes_equal(&one, &colenc) && eo[0] == 0 && eo[count] == colenc.len);
+    cl_buf_free(&one);
+    cl_buf_free(&colenc);
     cl_buf_free(&enc);
     cl_buf_free(&dec);
   }

@@ -374,7 +374,7 @@ static clance_status fsst_compress(const leaf_view *v, leaf_view *cv, cl_buf *da
   if (!cl_fsst_table_compressed(t))
     goto done;
   data->len = offs->len = 0;
-  CL_CHECK(st, cl_buf_reserve(data, (size_t)(2 * bytes + 8), err));
+  /* (the encoder reserves its worst case in data itself) */
   CL_CHECK(st, cl_buf_reserve(offs, (n + 1) * ow, err));
   if (v->large)
     st = cl_fsst_encode_offsets64(t, v->data, (const uint64_t *)(const void *)v->offsets, n, data,

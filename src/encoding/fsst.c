@@ -108,6 +108,21 @@ typedef struct fsst_enc {
   int flat;            /* two[] has its 1-byte fallbacks filled in */
 } fsst_enc;
 
+/* The column encoder's form of an fsst_enc (see enc_column): the same
+ * symbols, entries (len << 12) | (escape << 8) | output byte, where the
+ * output byte is the code or, for an escape, 255 (the literal is the input
+ * byte). A free hash slot holds a value that never matches (one whose own
+ * hash is another slot). */
+#define FAST_LONG_BIT 0x200u /* in two[]: a 3+ byte symbol starts with these 2 bytes */
+
+typedef struct fsst_fast {
+  uint16_t two[65536];
+  uint64_t val[HT_SIZE];
+  uint64_t mask[HT_SIZE]; /* the low len bytes */
+  uint16_t info[HT_SIZE];
+  int sep; /* a byte in no symbol of 2+ bytes, or -1 */
+} fsst_fast;
+
 struct cl_fsst_table {
   uint8_t sym[256][8]; /* zero padded; unused codes all zero */
   uint8_t len[256];    /* 1..8 for codes < n_symbols, else 0 (decodes to nothing) */
@@ -115,7 +130,8 @@ struct cl_fsst_table {
   unsigned terminator;
   unsigned suffix_lim;
   int compressed;
-  fsst_enc *enc; /* NULL until the table can encode */
+  fsst_enc *enc;   /* NULL until the table can encode */
+  fsst_fast *fast; /* the column encoder's tables, with enc */
 };
 
 static inline unsigned hash_slot(uint64_t w) {
@@ -220,6 +236,7 @@ void cl_fsst_table_free(cl_fsst_table *t) {
   if (!t)
     return;
   free(t->enc);
+  free(t->fast);
   free(t);
 }
 
@@ -491,19 +508,60 @@ clance_status cl_fsst_decode_offsets64(const cl_fsst_table *t, const uint8_t *in
 /* Encoding                                                                   */
 /* ------------------------------------------------------------------------- */
 
+/* Derive the column encoder's tables from e. */
+static void fast_init(fsst_fast *f, const fsst_enc *e) {
+  uint8_t used[256] = {0};
+  for (unsigned k = 0; k < 65536; k++) {
+    unsigned info = e->two[k];
+    if (info & ESC_BIT)
+      info = (info & ~0x1FFu) | ESC_BIT | CL_FSST_ESC;
+    else if ((info >> INFO_LEN_SHIFT) == 2)
+      used[k & 0xFF] = used[k >> 8] = 1;
+    f->two[k] = (uint16_t)info;
+  }
+  for (unsigned h = 0; h < HT_SIZE; h++) {
+    const fsst_slot *s = &e->hash[h];
+    if (s->info) {
+      f->val[h] = s->val;
+      f->mask[h] = UINT64_MAX >> s->shift;
+      f->info[h] = (uint16_t)s->info;
+      for (unsigned k = 0; k < (s->info >> INFO_LEN_SHIFT); k++)
+        used[(s->val >> (8 * k)) & 0xFF] = 1;
+    } else {
+      f->val[h] = hash_slot(0) == h ? 1 : 0;
+      f->mask[h] = UINT64_MAX;
+      f->info[h] = 0;
+    }
+  }
+  for (unsigned h = 0; h < HT_SIZE; h++)
+    if (e->hash[h].info)
+      f->two[e->hash[h].val & 0xFFFF] |= FAST_LONG_BIT;
+  f->sep = -1;
+  for (unsigned b = 0; b < 256 && f->sep < 0; b++)
+    if (!used[b])
+      f->sep = (int)b;
+}
+
 clance_status cl_fsst_table_prepare_encoder(cl_fsst_table *t, clance_error *err) {
   if (t->enc)
     return CLANCE_OK;
   fsst_enc *e = cl_malloc(sizeof *e, err);
   if (!e)
     return err->code;
+  fsst_fast *f = cl_malloc(sizeof *f, err);
+  if (!f) {
+    free(e);
+    return err->code;
+  }
   enc_reset(e);
   for (unsigned c = 0; c < t->n_symbols; c++) {
     /* A symbol that cannot be indexed (duplicate, taken slot) is just unused. */
     (void)enc_add(e, ld64(t->sym[c]), t->len[c], c);
   }
   enc_flatten(e);
+  fast_init(f, e);
   t->enc = e;
+  t->fast = f;
   return CLANCE_OK;
 }
 
@@ -527,35 +585,236 @@ clance_status cl_fsst_encode(const cl_fsst_table *t, const uint8_t *in, size_t n
   return CLANCE_OK;
 }
 
-static clance_status enc_column(const cl_fsst_table *t, const uint8_t *data, const void *offs,
-                                unsigned w, size_t count, cl_buf *out, void *out_offs,
-                                clance_error *err) {
+/* ---- the column encoder ----
+ *
+ * Greedy matching is a chain of dependent loads (next word, table entry,
+ * advance), 13-20 cycles a symbol, so one string at a time runs at a symbol
+ * per ~7 ns whatever the CPU's width (~190 MB/s on short random strings).
+ * The column encoder walks FAST_LANES independent streams at once instead.
+ * A chunk of short strings is copied into one stream with the separator
+ * byte `sep` after each string; sep is in
+ * no symbol of 2+ bytes, so no match runs from a string into its separator
+ * (exactly as enc_run stops matches at a string's end) and the separator
+ * itself is always a 1-byte step. The stream is cut into FAST_LANES parts at
+ * string boundaries; part k writes its codes from 2 * (its first stream
+ * position) on (a step consumes >= 1 byte and writes <= 2, so the parts never
+ * meet) and records, for every step, where its codes went (pos[]): a
+ * string's codes are out[pos[start] .. pos[its separator]). They are then
+ * copied into place in order. The bytes are those of enc_run for any table;
+ * tables where every byte occurs in some 2+ byte symbol (no sep) and strings
+ * longer than FAST_LONG use enc_run. */
+#ifndef FAST_LANES
+#define FAST_LANES 5
+#endif
+#define FAST_STREAM 16384u /* stream bytes per chunk (code positions < 2 * FAST_STREAM) */
+#define FAST_LONG 2048u    /* longer strings are encoded in place */
+#define FAST_PAD 32u /* >= FAST_OVER and 8 (a word read at the last byte) */
+
+_Static_assert(2 * FAST_STREAM <= 65536u, "code positions are uint16_t");
+_Static_assert(FAST_LONG < FAST_STREAM, "a short string fits a chunk");
+
+/* Copy n bytes of a short string, `avail` bytes being readable at src: in
+ * 8-byte words, the first three unconditionally (no branch on typical
+ * lengths), so up to FAST_OVER bytes past n may be read and written. */
+#define FAST_OVER 24u
+CL_FSST_INLINE void copy_short(uint8_t *dst, const uint8_t *src, size_t n, size_t avail) {
+  if (CL_LIKELY(avail >= n + FAST_OVER)) {
+    memcpy(dst, src, 8);
+    memcpy(dst + 8, src + 8, 8);
+    memcpy(dst + 16, src + 16, 8);
+    for (size_t q = FAST_OVER; q < n; q += 8)
+      memcpy(dst + q, src + q, 8);
+  } else {
+    memcpy(dst, src, n);
+  }
+}
+
+/* Scratch layout: the stream, its codes (2x), the code positions (uint16_t a
+ * stream byte). One base pointer addresses all three. */
+#define FAST_OB_OFF (FAST_STREAM + FAST_PAD)
+#define FAST_POS_OFF (FAST_OB_OFF + 2 * FAST_STREAM + FAST_PAD)
+#define FAST_ST_OFF (FAST_POS_OFF + 2 * (FAST_STREAM + FAST_PAD))
+#define FAST_SCRATCH (FAST_ST_OFF + 2 * (FAST_STREAM + 1))
+
+/* t = c ? u : t, hinted as unpredictable (whether a 3+ byte symbol matches is
+ * data dependent) so that the compiler may use a conditional move. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
+#define FAST_SELECT(t, u, c) (t) = __builtin_expect_with_probability((c), 1, 0.5) ? (u) : (t)
+#elif defined(__clang__)
+#define FAST_SELECT(t, u, c) (t) = __builtin_unpredictable(c) ? (u) : (t)
+#else
+#define FAST_SELECT(t, u, c) (t) = (c) ? (u) : (t)
+#endif
+
+/* One greedy step of a part: i is its stream position, o where its codes go.
+ * The hash table is only consulted when some 3+ byte symbol starts with the
+ * next two bytes (FAST_LONG_BIT), which on short-symbol data is rare enough
+ * for the branch to be predicted. */
+#define FAST_STEP(i, o)                                                     \
+  do {                                                                      \
+    uint64_t w_ = ld64(s + (i));                                            \
+    unsigned t_ = f->two[w_ & 0xFFFF];                                      \
+    if (t_ & FAST_LONG_BIT) {                                               \
+      unsigned h_ = hash_slot(w_);                                          \
+      unsigned u_ = f->info[h_];                                            \
+      FAST_SELECT(t_, u_, (w_ & f->mask[h_]) == f->val[h_]);               \
+    }                                                                       \
+    uint16_t o16_ = (uint16_t)(o);                                          \
+    memcpy(s + FAST_POS_OFF + 2 * (i), &o16_, 2);                           \
+    s[FAST_OB_OFF + (o)] = (uint8_t)t_;                                     \
+    s[FAST_OB_OFF + (o) + 1] = (uint8_t)w_;                                 \
+    (o) += 1 + ((t_ >> 8) & 1);                                             \
+    (i) += t_ >> INFO_LEN_SHIFT;                                            \
+  } while (0)
+
+/* Encode the stream at s, parts [cut[k], cut[k+1]) for k < FAST_LANES. The
+ * lanes are spelt out (FAST_EACH) so that their positions stay in registers. */
+#if FAST_LANES == 4
+#define FAST_EACH(X) X(0) X(1) X(2) X(3)
+#define FAST_PAIRS(X) X(0, 1) X(2, 3) X(0, 2) X(0, 3) X(1, 2) X(1, 3)
+#elif FAST_LANES == 5
+#define FAST_EACH(X) X(0) X(1) X(2) X(3) X(4)
+#define FAST_PAIRS(X)                                                       \
+  X(0, 1) X(2, 3) X(0, 2) X(0, 3) X(1, 2) X(1, 3) X(0, 4) X(1, 4) X(2, 4) X(3, 4)
+#else
+#error "FAST_LANES must be 4 or 5"
+#endif
+static void fast_lanes(const fsst_fast *f, uint8_t *s, const size_t cut[FAST_LANES + 1]) {
+#define FAST_INIT(k) size_t i##k = cut[k], o##k = 2 * cut[k];
+#define FAST_MIN(k) r = cut[k + 1] - i##k < r ? cut[k + 1] - i##k : r;
+#define FAST_DONE(k) | (i##k >= cut[k + 1])
+#define FAST_LANE(k) FAST_STEP(i##k, o##k);
+#define FAST_PAIR(a, b)                                                     \
+  while (i##a < cut[a + 1] && i##b < cut[b + 1]) {                          \
+    FAST_STEP(i##a, o##a);                                                  \
+    FAST_STEP(i##b, o##b);                                                  \
+  }
+#define FAST_REST(k) while (i##k < cut[k + 1]) FAST_STEP(i##k, o##k);
+  FAST_EACH(FAST_INIT)
+  for (;;) {
+    /* A step consumes 1..8 bytes: with r bytes left in every part,
+     * (r + 7) / 8 steps need no check. */
+    size_t r = SIZE_MAX;
+    FAST_EACH(FAST_MIN)
+    if (0 FAST_EACH(FAST_DONE))
+      break;
+    for (size_t n = (r + 7) / 8; n; n--) {
+      FAST_EACH(FAST_LANE)
+    }
+  }
+  /* The parts' last steps: two at a time while two are left, then alone. */
+  FAST_PAIRS(FAST_PAIR)
+  FAST_EACH(FAST_REST)
+#undef FAST_INIT
+#undef FAST_PAIR
+#undef FAST_MIN
+#undef FAST_DONE
+#undef FAST_LANE
+#undef FAST_REST
+}
+
+CL_FSST_INLINE clance_status enc_column(const cl_fsst_table *t, const uint8_t *data,
+                                        const void *offs, unsigned w, size_t count, cl_buf *out,
+                                        void *out_offs, clance_error *err) {
   const uint64_t limit = w == 4 ? UINT32_MAX : UINT64_MAX;
   if (t->compressed && !t->enc)
     return cl_err(err, CLANCE_EINVAL, "fsst: table not prepared for encoding");
   if ((uint64_t)out->len > limit)
     return cl_err(err, CLANCE_EINVAL, "fsst: output buffer already exceeds the offset width");
-  uint64_t s = off_at(offs, w, 0), end = off_at(offs, w, count);
-  off_put(out_offs, w, 0, out->len);
+  uint64_t first = off_at(offs, w, 0), end = off_at(offs, w, count);
+  uint64_t prev = first;
   for (size_t i = 1; i <= count; i++) {
     uint64_t e = off_at(offs, w, i);
-    if (e < s || e > end)
+    if (e < prev || e > end)
       return cl_err(err, CLANCE_EINVAL, "fsst: offset %zu out of order", i);
-    size_t n = (size_t)(e - s);
-    if (n) {
-      if (!t->compressed) {
-        CL_TRY(cl_buf_append(out, data + s, n, err));
-      } else {
-        CL_TRY(enc_room(out, n, err));
-        uint8_t *o = enc_run(t->enc, data + s, data + e, data + end, out->data + out->len);
-        out->len = (size_t)(o - out->data);
-      }
-      if ((uint64_t)out->len > limit)
-        return cl_err(err, CLANCE_EINVAL, "fsst: compressed strings overflow 32-bit offsets");
-    }
-    off_put(out_offs, w, i, out->len);
-    s = e;
+    prev = e;
   }
+  const uint64_t base = out->len, total = end - first;
+  if (!t->compressed) {
+    if (base + total > limit)
+      return cl_err(err, CLANCE_EINVAL, "fsst: compressed strings overflow 32-bit offsets");
+    for (size_t i = 0; i <= count; i++)
+      off_put(out_offs, w, i, base + (off_at(offs, w, i) - first));
+    return cl_buf_append(out, data + first, (size_t)total, err);
+  }
+  off_put(out_offs, w, 0, base);
+  if (total == 0) {
+    for (size_t i = 1; i <= count; i++)
+      off_put(out_offs, w, i, base);
+    return CLANCE_OK;
+  }
+  /* Codes take at most 2 bytes per input byte; copies write up to FAST_OVER
+   * bytes past the end, enc_run 1. */
+  if (total > (SIZE_MAX - 64) / 2)
+    return cl_err(err, CLANCE_ENOMEM, "fsst: strings too large to encode");
+  CL_TRY(cl_buf_reserve(out, (size_t)(2 * total + FAST_OVER + 8), err));
+  const fsst_fast *f = t->fast;
+  const uint8_t *const dend = data + end;
+  uint8_t *o = out->data + out->len;
+  uint8_t *scratch = NULL;
+  if (f->sep >= 0 && count > 1) {
+    /* stream, codes (2x), positions (2 bytes a stream byte) */
+    scratch = cl_calloc(1, FAST_SCRATCH, err);
+    if (!scratch)
+      return err->code;
+  }
+  size_t i = 0;
+  while (i < count) {
+    uint64_t s0 = off_at(offs, w, i), e0 = off_at(offs, w, i + 1);
+    if (!scratch || e0 - s0 > FAST_LONG) {
+      o = enc_run(t->enc, data + s0, data + e0, dend, o);
+      off_put(out_offs, w, ++i, base + (uint64_t)(o - (out->data + base)));
+      continue;
+    }
+    /* The chunk: strings i..j-1, copied with separators; string i + q starts
+     * at stream position st[q] (and st[j - i] = n). */
+    uint8_t *s = scratch;
+    const uint8_t *ob = scratch + FAST_OB_OFF;
+    const uint16_t *pos = (const uint16_t *)(const void *)(scratch + FAST_POS_OFF);
+    uint16_t *st = (uint16_t *)(void *)(scratch + FAST_ST_OFF);
+    const uint8_t sep = (uint8_t)f->sep;
+    size_t j = i, n = 0;
+    uint64_t a = s0;
+    while (j < count) {
+      uint64_t b = off_at(offs, w, j + 1);
+      size_t len = (size_t)(b - a);
+      if (len > FAST_LONG || n + len + 1 > FAST_STREAM)
+        break;
+      st[j - i] = (uint16_t)n;
+      copy_short(s + n, data + a, len, (size_t)(dend - (data + a)));
+      n += len;
+      s[n++] = sep;
+      a = b;
+      j++;
+    }
+    size_t m = j - i;
+    st[m] = (uint16_t)n;
+    memset(s + n, sep, FAST_PAD);
+    /* Cut into parts of about n / FAST_LANES bytes, at string starts. */
+    size_t cut[FAST_LANES + 1];
+    cut[0] = 0;
+    cut[FAST_LANES] = n;
+    for (size_t k = 1, q = 0; k < FAST_LANES; k++) {
+      size_t target = n * k / FAST_LANES;
+      while (st[q] < target)
+        q++;
+      cut[k] = st[q];
+    }
+    fast_lanes(f, s, cut);
+    /* Codes into place. */
+    uint8_t *const obase = out->data + base;
+    for (size_t q = 0; q < m; q++) {
+      size_t from = pos[st[q]], len = (size_t)pos[st[q + 1] - 1] - from;
+      copy_short(o, ob + from, len, SIZE_MAX);
+      o += len;
+      off_put(out_offs, w, i + q + 1, base + (uint64_t)(o - obase));
+    }
+    i = j;
+  }
+  free(scratch);
+  out->len = (size_t)(o - out->data);
+  if ((uint64_t)out->len > limit)
+    return cl_err(err, CLANCE_EINVAL, "fsst: compressed strings overflow 32-bit offsets");
   return CLANCE_OK;
 }
 
@@ -624,8 +883,8 @@ static clance_status push_line(sline **lines, size_t *n, size_t *cap, uint64_t o
 /* Choose sample lines: all strings (cut into SAMPLE_LINE windows) when they
  * are small, else windows at byte positions drawn uniformly until the sample
  * reaches SAMPLE_TARGET bytes. Deterministic. */
-static clance_status make_sample(const void *offs, unsigned w, size_t count, sline **lines,
-                                 size_t *nlines, clance_error *err) {
+CL_FSST_INLINE clance_status make_sample(const void *offs, unsigned w, size_t count,
+                                         sline **lines, size_t *nlines, clance_error *err) {
   size_t cap = 0;
   *lines = NULL;
   *nlines = 0;
@@ -874,8 +1133,9 @@ static clance_status finish_table(const uint64_t *val, const uint8_t *len, unsig
   return CLANCE_OK;
 }
 
-static clance_status build(const uint8_t *data, const void *offs, unsigned w, size_t count,
-                           cl_fsst_table **out, clance_error *err) {
+/* (inlined into its two callers: the offset width is a constant there) */
+CL_FSST_INLINE clance_status build(const uint8_t *data, const void *offs, unsigned w, size_t count,
+                                   cl_fsst_table **out, clance_error *err) {
   *out = NULL;
   for (size_t i = 0; i < count; i++)
     if (off_at(offs, w, i + 1) < off_at(offs, w, i))

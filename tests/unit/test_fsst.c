@@ -745,6 +745,167 @@ static void test_encode_with_parsed_tables(void) {
   }
 }
 
+/* ---- the column encoder against the one-string encoder ------------------- */
+
+/* Encode strings first..first+count-1 of c as a column (both offset widths)
+ * and one string at a time; the bytes and offsets must agree. The string
+ * bytes are copied into an allocation that ends exactly where the last string
+ * does, so a read past the input shows up under ASan. */
+static void check_column_encoding(const char *what, const cl_fsst_table *t, const column *c,
+                                  size_t first, size_t count) {
+  clance_error err = {0};
+  uint64_t lo = c->offs[first], hi = c->offs[first + count];
+  /* Keep a few bytes in front so that offsets[0] != 0 is covered. */
+  uint64_t front = lo >= 3 ? 3 : lo;
+  size_t n = (size_t)(hi - lo + front);
+  uint8_t *data = malloc(n ? n : 1);
+  if (n)
+    memcpy(data, c->data.data + lo - front, n);
+  uint64_t *o64 = malloc((count + 1) * sizeof *o64), *e64 = malloc((count + 1) * sizeof *e64);
+  uint32_t *o32 = malloc((count + 1) * sizeof *o32), *e32 = malloc((count + 1) * sizeof *e32);
+  for (size_t i = 0; i <= count; i++) {
+    o64[i] = c->offs[first + i] - lo + front;
+    o32[i] = (uint32_t)o64[i];
+  }
+  cl_buf ref = CL_BUF_INIT, col = CL_BUF_INIT, col32 = CL_BUF_INIT;
+  uint64_t *ref_offs = malloc((count + 1) * sizeof *ref_offs);
+  /* Something already in the output: positions start after it. */
+  CHECK_OK(cl_buf_append(&ref, "xy", 2, &err), &err);
+  CHECK_OK(cl_buf_append(&col, "xy", 2, &err), &err);
+  CHECK_OK(cl_buf_append(&col32, "xy", 2, &err), &err);
+  ref_offs[0] = ref.len;
+  for (size_t i = 0; i < count; i++) {
+    size_t len = (size_t)(o64[i + 1] - o64[i]);
+    /* its own exact allocation too */
+    uint8_t *one = malloc(len ? len : 1);
+    if (len)
+      memcpy(one, data + o64[i], len);
+    CHECK_OK(cl_fsst_encode(t, one, len, &ref, &err), &err);
+    free(one);
+    ref_offs[i + 1] = ref.len;
+  }
+  CHECK_OK(cl_fsst_encode_offsets64(t, data, o64, count, &col, e64, &err), &err);
+  CHECK_OK(cl_fsst_encode_offsets32(t, data, o32, count, &col32, e32, &err), &err);
+  int same = col.len == ref.len && memcmp(col.data, ref.data, ref.len) == 0 &&
+             col32.len == ref.len && memcmp(col32.data, ref.data, ref.len) == 0;
+  for (size_t i = 0; i <= count && same; i++)
+    same = e64[i] == ref_offs[i] && e32[i] == (uint32_t)ref_offs[i];
+  if (!same)
+    fprintf(stderr, "%s: column encoding (%zu strings, %zu bytes) differs from one at a time\n",
+            what, count, n);
+  CHECK(same);
+  cl_buf_free(&ref);
+  cl_buf_free(&col);
+  cl_buf_free(&col32);
+  free(ref_offs);
+  free(data);
+  free(o64);
+  free(e64);
+  free(o32);
+  free(e32);
+}
+
+/* Strings of `kind`: 0 random bytes with many 0x00 / 0xFF, 1 a small alphabet
+ * (long symbol matches), 2 empty and 1-byte strings, 3 a mix of lengths up to
+ * a few KiB (longer than the column encoder's chunking), 4 the write
+ * benchmark's 12..20 random [a-z0-9]. */
+static void gen_tricky(column *c, int kind, size_t rows) {
+  static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  uint8_t s[5000];
+  for (size_t r = 0; r < rows; r++) {
+    size_t n = 0;
+    switch (kind) {
+    case 0:
+      n = (size_t)(rnd() % 40);
+      for (size_t k = 0; k < n; k++)
+        s[k] = (uint8_t)(rnd() % 3 == 0 ? (rnd() % 2 ? 0xFF : 0x00) : rnd());
+      break;
+    case 1:
+      n = (size_t)(rnd() % 60);
+      for (size_t k = 0; k < n; k++)
+        s[k] = (uint8_t)(rnd() % 16 ? 'a' + rnd() % 4 : rnd());
+      break;
+    case 2:
+      n = (size_t)(rnd() % 2);
+      s[0] = (uint8_t)rnd();
+      break;
+    case 3:
+      n = (size_t)(rnd() % 8 == 0 ? rnd() % sizeof s : rnd() % 30);
+      for (size_t k = 0; k < n; k++)
+        s[k] = (uint8_t)("abcabdxyz \xff"[(k + rnd() % 2) % 11]);
+      break;
+    default:
+      n = (size_t)(12 + rnd() % 9);
+      for (size_t k = 0; k < n; k++)
+        s[k] = (uint8_t)alnum[rnd() % 36];
+      break;
+    }
+    col_add(c, s, n);
+  }
+}
+
+static void test_encode_column_vs_strings(void) {
+  clance_error err = {0};
+  char what[64];
+  /* Tables learnt from each kind, used on every kind. */
+  column cols[5];
+  cl_fsst_table *built[5];
+  for (int k = 0; k < 5; k++) {
+    col_init(&cols[k]);
+    gen_tricky(&cols[k], k, k == 3 ? 3000 : 20000);
+    REQUIRE_OK(cl_fsst_table_build64(cols[k].data.data, cols[k].offs, cols[k].count, &built[k],
+                                     &err),
+               &err);
+  }
+  for (int tk = 0; tk < 5; tk++)
+    for (int ck = 0; ck < 5; ck++) {
+      snprintf(what, sizeof what, "table %d, strings %d", tk, ck);
+      check_column_encoding(what, built[tk], &cols[ck], 0, cols[ck].count);
+      /* slices: a short one, one string, none, and the last strings */
+      check_column_encoding(what, built[tk], &cols[ck], 5, 17);
+      check_column_encoding(what, built[tk], &cols[ck], 7, 1);
+      check_column_encoding(what, built[tk], &cols[ck], 9, 0);
+      check_column_encoding(what, built[tk], &cols[ck], cols[ck].count - 3, 3);
+    }
+
+  /* Parsed tables: small alphabets with NUL and 0xFF in symbols, duplicate
+   * symbols, hash slot clashes; and tables whose 2-byte symbols use every byte
+   * value (no separator byte: the one-string path). */
+  uint8_t tab[CL_FSST_TABLE_SIZE];
+  for (int iter = 0; iter < 40; iter++) {
+    unsigned n = iter < 30 ? (unsigned)(rnd() % 256) : 128 + (unsigned)(rnd() % 128);
+    put_header(tab, n, 0, 0, 1);
+    for (unsigned i = 0; i < n; i++) {
+      uint8_t sym[8];
+      unsigned len;
+      if (iter >= 30 && i < 128) {
+        sym[0] = (uint8_t)(2 * i + (unsigned)iter % 2);
+        sym[1] = (uint8_t)(2 * i + 1 - (unsigned)iter % 2);
+        len = 2;
+      } else {
+        static const uint8_t alpha[] = {'a', 'b', 'c', 'd', 0x00, 0xFF};
+        len = (unsigned)(1 + rnd() % 8);
+        for (unsigned k = 0; k < len; k++)
+          sym[k] = alpha[rnd() % (iter % 3 ? 4 : 6)];
+      }
+      put_symbol(tab, n, i, sym, len);
+    }
+    cl_fsst_table *t = NULL;
+    REQUIRE_OK(cl_fsst_table_parse(tab, sizeof tab, &t, &err), &err);
+    REQUIRE_OK(cl_fsst_table_prepare_encoder(t, &err), &err);
+    for (int ck = 0; ck < 5; ck++) {
+      snprintf(what, sizeof what, "parsed table %d, strings %d", iter, ck);
+      check_column_encoding(what, t, &cols[ck], 0, cols[ck].count < 4000 ? cols[ck].count : 4000);
+      check_column_encoding(what, t, &cols[ck], cols[ck].count - 2, 2);
+    }
+    cl_fsst_table_free(t);
+  }
+  for (int k = 0; k < 5; k++) {
+    cl_fsst_table_free(built[k]);
+    col_free(&cols[k]);
+  }
+}
+
 /* ---- the 2.1/2.2 page writer: FSST mini-block pages ---------------------- */
 
 /* Rows of a string page: a column plus a null flag per row. */
@@ -1049,6 +1210,7 @@ int main(void) {
   RUN(test_serialize_layout);
   RUN(test_roundtrip_corpora);
   RUN(test_encode_with_parsed_tables);
+  RUN(test_encode_column_vs_strings);
   RUN(test_page_writer_fsst);
   TEST_MAIN_END();
 }
