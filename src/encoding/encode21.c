@@ -140,6 +140,20 @@ static pb21_enc *flat_enc(enc_store *s, uint64_t bits) {
 }
 
 /* The value encoding for the view: Flat, FixedSizeList(Flat) or Variable(Flat). */
+/* Fsst{symbol_table, values: inner} around the values' own encoding
+ * (Variable{offsets: Flat 32|64}), as Lance writes it. */
+static pb21_enc *fsst_enc(enc_store *s, uint8_t *table, pb21_enc *inner) {
+  pb21_enc *fe = new_enc(s);
+  lance__encodings21__fsst__init(&s->fsst);
+  s->fsst.has_symbol_table = 1;
+  s->fsst.symbol_table.data = table;
+  s->fsst.symbol_table.len = CL_FSST_TABLE_SIZE;
+  s->fsst.values = inner;
+  fe->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
+  fe->fsst = &s->fsst;
+  return fe;
+}
+
 static pb21_enc *value_enc(enc_store *s, const leaf_view *v) {
   if (v->var) {
     pb21_enc *e = new_enc(s);
@@ -484,16 +498,7 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
   }
   mb.value_compression = bitpack ? inline_bitpack_enc(&s, v->bits) : value_enc(&s, v);
   if (use_fsst) {
-    /* Fsst{symbol_table, values: Variable{offsets: Flat 32|64}}, as lance writes it. */
-    pb21_enc *fe = new_enc(&s);
-    lance__encodings21__fsst__init(&s.fsst);
-    s.fsst.has_symbol_table = 1;
-    s.fsst.symbol_table.data = ftable;
-    s.fsst.symbol_table.len = CL_FSST_TABLE_SIZE;
-    s.fsst.values = mb.value_compression;
-    fe->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
-    fe->fsst = &s.fsst;
-    mb.value_compression = fe;
+    mb.value_compression = fsst_enc(&s, ftable, mb.value_compression);
   }
   mb.n_layers = 1;
   mb.layers = &layer;
@@ -617,15 +622,7 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
   fz.num_visible_items = (uint32_t)v->n;
   fz.value_compression = value_enc(&s, v);
   if (use_fsst) {
-    pb21_enc *fe = new_enc(&s);
-    lance__encodings21__fsst__init(&s.fsst);
-    s.fsst.has_symbol_table = 1;
-    s.fsst.symbol_table.data = ftable;
-    s.fsst.symbol_table.len = CL_FSST_TABLE_SIZE;
-    s.fsst.values = fz.value_compression;
-    fe->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
-    fe->fsst = &s.fsst;
-    fz.value_compression = fe;
+    fz.value_compression = fsst_enc(&s, ftable, fz.value_compression);
   }
   fz.n_layers = 1;
   fz.layers = &layer;
