@@ -6,7 +6,10 @@
  * fsynced: the library default). Prints JSON: the latency of every append
  * (write + commit), then the time to open the dataset and count its rows.
  *
- *   append_bench DATASET [COMMITS [ROWS]]
+ * With --no-fsync nothing is fsynced (no_fsync in both option structs), the
+ * guarantee Lance gives.
+ *
+ *   append_bench [--no-fsync] DATASET [COMMITS [ROWS]]
  */
 #include <clance/clance.h>
 
@@ -87,6 +90,8 @@ static int fail(const char *what, const clance_error *err) {
   return 1;
 }
 
+static int no_fsync; /* --no-fsync */
+
 /* Write g's rows and commit them (Overwrite when read_version is 0). */
 static int write_commit(const char *uri, gen *g, uint64_t read_version, uint64_t *version) {
   clance_error err;
@@ -95,6 +100,7 @@ static int write_commit(const char *uri, gen *g, uint64_t read_version, uint64_t
   clance_write_options wo;
   clance_write_options_init(&wo);
   wo.num_threads = 1;
+  wo.no_fsync = no_fsync;
   clance_fragments *frags;
   if (clance_write_fragments(uri, NULL, &stream, &wo, &frags, &err) != CLANCE_OK)
     return fail("write", &err);
@@ -109,16 +115,23 @@ static int write_commit(const char *uri, gen *g, uint64_t read_version, uint64_t
   } else {
     st = clance_operation_append(frags, &op, &err);
   }
+  clance_commit_options co;
+  clance_commit_options_init(&co);
+  co.no_fsync = no_fsync;
   if (st == CLANCE_OK)
-    st = clance_commit(uri, op, read_version, NULL, version, &err);
+    st = clance_commit(uri, op, read_version, &co, version, &err);
   clance_operation_free(op);
   clance_fragments_free(frags);
   return st == CLANCE_OK ? 0 : fail("commit", &err);
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--no-fsync")) {
+    no_fsync = 1;
+    argv++, argc--;
+  }
   if (argc < 2) {
-    fprintf(stderr, "usage: append_bench DATASET [COMMITS [ROWS]]\n");
+    fprintf(stderr, "usage: append_bench [--no-fsync] DATASET [COMMITS [ROWS]]\n");
     return 2;
   }
   const char *uri = argv[1];

@@ -269,6 +269,13 @@ typedef struct clance_write_options {
    *  far and the bytes of data files written so far (encoded size). */
   void (*on_progress)(void *ctx, uint64_t rows, uint64_t bytes);
   void *progress_ctx; /**< passed to on_progress */
+  /** 0 (the default): every data file (and task record) is on disk, fsynced
+   *  with its directory, before the call returns, so a coordinator may commit
+   *  it at once. 1: leave flushing to the OS, as Lance does; the files are
+   *  complete for every process as soon as the call returns (a killed process
+   *  loses nothing), but an OS crash or power loss before the OS writes them
+   *  can leave a committed version pointing at missing or short files. */
+  int no_fsync;
 } clance_write_options;
 
 /** Fill `options` with the defaults. */
@@ -473,6 +480,13 @@ typedef struct clance_commit_options {
    *  replaces whatever was committed since. Default 0: such an Overwrite is
    *  refused with CLANCE_ECONFLICT_RETRYABLE, so no commit is lost unseen. */
   int overwrite_wins;
+  /** 0 (the default): the transaction file, the new manifest and the
+   *  directories holding the version's new files are fsynced, so a version,
+   *  once returned, survives an OS crash or power loss. 1: leave flushing to
+   *  the OS, as Lance does. The commit is still atomic and put-if-absent for
+   *  every process; only an OS crash can lose it (or, with no_fsync writes,
+   *  keep a manifest whose data files did not reach the disk). */
+  int no_fsync;
 } clance_commit_options;
 
 /** Fill `options` with the defaults. */

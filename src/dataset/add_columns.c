@@ -115,6 +115,7 @@ clance_status clance_fragment_add_columns(const clance_dataset *ds, uint64_t fra
   if (options) {
     fo.page_bytes = options->page_bytes;
     fo.max_rows_per_page = options->max_rows_per_group;
+    fo.no_fsync = options->no_fsync;
   }
   if (!(dir = cl_path_join(d->root, "data", err))) {
     st = err->code;

@@ -458,7 +458,7 @@ static clance_status write_txn_file(commit_ctx *c, clance_error *err) {
   if (!st && !p)
     st = err->code;
   if (!st)
-    st = cl_put_new(p, c->txn_bytes.data, c->txn_bytes.len, err);
+    st = cl_put_new(p, c->txn_bytes.data, c->txn_bytes.len, !c->opts.no_fsync, err);
   free(p);
   free(dir);
   return st;
@@ -545,8 +545,9 @@ static clance_status attempt_commit(commit_ctx *c, const cl_version_list *vl, in
     st = err->code;
     goto fail;
   }
-  CL_CHECK(st, sync_dirs(c->root, err));
-  st = cl_put_if_absent(path, bytes.data, bytes.len, err);
+  if (!c->opts.no_fsync)
+    CL_CHECK(st, sync_dirs(c->root, err));
+  st = cl_put_if_absent(path, bytes.data, bytes.len, !c->opts.no_fsync, err);
   if (st == CLANCE_OK) {
     cl_versions_write_hint(c->root, latest + 1);
     *out_version = latest + 1;

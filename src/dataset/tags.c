@@ -61,7 +61,7 @@ static clance_status tag_create(const char *root, const char *name, uint64_t ver
     st = cl_mkdirs(dir, err);
   /* Put-if-absent: of two concurrent creators of one name exactly one wins,
    * and a reader never sees a half-written tag. */
-  if (!st && (st = cl_put_if_absent(path, body.data, body.len, err)) == CLANCE_EEXISTS)
+  if (!st && (st = cl_put_if_absent(path, body.data, body.len, 1, err)) == CLANCE_EEXISTS)
     st = cl_err(err, CLANCE_EEXISTS, "tag \"%s\" already exists (%s)", name, path);
   cl_buf_free(&body);
   free(dir);

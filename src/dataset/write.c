@@ -94,6 +94,14 @@ fail:
   return st;
 }
 
+/* The file writer's share of the caller's options. */
+static void file_opts_from(const clance_write_options *o, cl_file_writer_opts *fo) {
+  fo->page_bytes = o->page_bytes;
+  fo->max_rows_per_page = o->max_rows_per_group;
+  fo->max_buffer_bytes = o->max_buffer_bytes;
+  fo->no_fsync = o->no_fsync;
+}
+
 /* Encoding threads: num_threads (0 = one per core); 1 = none. */
 static clance_status start_pool(write_ctx *w, const clance_write_options *o, clance_error *err) {
   unsigned n = o->num_threads ? o->num_threads : cl_cpu_count();
@@ -234,9 +242,7 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
   CL_CHECK(st, cl_uri_to_path(uri, &w.root, err));
   w.max_rows = o->max_rows_per_file ? o->max_rows_per_file : DEFAULT_MAX_ROWS_PER_FILE;
   w.max_bytes = o->max_bytes_per_file ? o->max_bytes_per_file : DEFAULT_MAX_BYTES_PER_FILE;
-  w.fopts.page_bytes = o->page_bytes;
-  w.fopts.max_rows_per_page = o->max_rows_per_group;
-  w.fopts.max_buffer_bytes = o->max_buffer_bytes;
+  file_opts_from(o, &w.fopts);
   w.on_progress = o->on_progress;
   w.progress_ctx = o->progress_ctx;
   if (o->task_id)
@@ -320,9 +326,7 @@ clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_fil
   memset(&w, 0, sizeof w);
   w.max_rows = o->max_rows_per_file ? o->max_rows_per_file : DEFAULT_MAX_ROWS_PER_FILE;
   w.max_bytes = o->max_bytes_per_file ? o->max_bytes_per_file : DEFAULT_MAX_BYTES_PER_FILE;
-  w.fopts.page_bytes = o->page_bytes;
-  w.fopts.max_rows_per_page = o->max_rows_per_group;
-  w.fopts.max_buffer_bytes = o->max_buffer_bytes;
+  file_opts_from(o, &w.fopts);
   w.fopts.version = v;
   w.out = out;
   size_t from = out->n;

@@ -44,7 +44,7 @@ typedef struct cl_col_rec {
 } cl_col_rec;
 
 clance_status cl_container_create(cl_container_writer *w, const char *path, cl_file_version v,
-                                  size_t n_columns, clance_error *err) {
+                                  size_t n_columns, int durable, clance_error *err) {
   memset(w, 0, sizeof *w);
   w->file.fd = -1;
   w->version = v;
@@ -52,7 +52,7 @@ clance_status cl_container_create(cl_container_writer *w, const char *path, cl_f
   w->cols = cl_calloc(n_columns ? n_columns : 1, sizeof *w->cols, err);
   if (!w->cols)
     return err->code;
-  clance_status st = cl_wfile_create(path, &w->file, err);
+  clance_status st = cl_wfile_create(path, durable, &w->file, err);
   if (st) {
     free(w->cols);
     w->cols = NULL;
@@ -205,7 +205,7 @@ clance_status cl_container_finish(cl_container_writer *w, const cl_buf *fd, uint
   CL_CHECK(st, cl_buf_append(&tables, CL_MAGIC, 4, err));
   CL_CHECK(st, cl_wfile_write(&w->file, tables.data, tables.len, err));
   uint64_t size = w->file.pos;
-  CL_CHECK(st, cl_wfile_close(&w->file, 1, err));
+  CL_CHECK(st, cl_wfile_close(&w->file, w->file.durable, err));
   if (out_size)
     *out_size = size;
 fail:

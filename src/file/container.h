@@ -30,15 +30,16 @@ typedef struct cl_container_writer {
   struct cl_col_rec *cols;
 } cl_container_writer;
 
+/* `durable`: fsync the file at finish (and start its writeback early). */
 clance_status cl_container_create(cl_container_writer *w, const char *path, cl_file_version v,
-                                  size_t n_columns, clance_error *err);
+                                  size_t n_columns, int durable, clance_error *err);
 /* Write the page's buffers (64-byte aligned) and remember its metadata. */
 clance_status cl_container_add_page(cl_container_writer *w, size_t column, const cl_page_enc *page,
                                     clance_error *err);
 /* Bytes written so far. */
 uint64_t cl_container_pos(const cl_container_writer *w);
 /* Write global buffer 0 (the serialized FileDescriptor), the column metadata,
- * the offset tables and the footer; fsync and close. */
+ * the offset tables and the footer; fsync (if durable) and close. */
 clance_status cl_container_finish(cl_container_writer *w, const cl_buf *file_descriptor,
                                   uint64_t *out_size, clance_error *err);
 /* Discard a half-written file. */

@@ -21,6 +21,8 @@ typedef struct cl_file_writer_opts {
   /* Encode pages on these threads (borrowed; NULL = on the caller's). Pages
    * are written in the same order either way, so files are identical. */
   struct cl_pool *pool;
+  /* Leave flushing to the OS (no fsync); zero, the default, is durable. */
+  int no_fsync;
 } cl_file_writer_opts;
 
 typedef struct cl_file_writer cl_file_writer;

@@ -156,7 +156,7 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
   }
   for (size_t i = 0; i < n; i++)
     CL_CHECK(st, cl_arr_init(&w->acc[i], &w->schema.fields[i], err));
-  CL_CHECK(st, cl_container_create(&w->c, path, opts->version, n, err));
+  CL_CHECK(st, cl_container_create(&w->c, path, opts->version, n, !opts->no_fsync, err));
   *out = w;
   return CLANCE_OK;
 fail:
@@ -431,7 +431,8 @@ clance_status cl_file_writer_finish_keep(cl_file_writer *w, uint64_t *out_rows, 
 clance_status cl_file_writer_reopen(cl_file_writer *w, const char *path, clance_error *err) {
   if (!(w->path = cl_strdup(path, err)))
     return err->code;
-  clance_status st = cl_container_create(&w->c, path, w->opts.version, w->schema.n_fields, err);
+  clance_status st = cl_container_create(&w->c, path, w->opts.version, w->schema.n_fields,
+                                         !w->opts.no_fsync, err);
   if (st) {
     free(w->path);
     w->path = NULL;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #define STAGE_FLUSH (1u << 20)
+/* A durable file starts its writeback every this many bytes. */
+#define WRITEBACK_STEP (8u << 20)
 
 clance_status cl_uri_to_path(const char *uri, char **out, clance_error *err) {
   *out = NULL;
@@ -138,9 +140,10 @@ static clance_status write_all(int fd, const void *data, size_t n, const char *p
   return CLANCE_OK;
 }
 
-clance_status cl_wfile_create(const char *path, cl_wfile *f, clance_error *err) {
+clance_status cl_wfile_create(const char *path, int durable, cl_wfile *f, clance_error *err) {
   memset(f, 0, sizeof *f);
   f->fd = -1;
+  f->durable = durable;
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
     return cl_err_errno(err, errno, "create", path);
@@ -153,10 +156,26 @@ clance_status cl_wfile_create(const char *path, cl_wfile *f, clance_error *err) 
   return CLANCE_OK;
 }
 
+/* Hand bytes to the kernel; for a durable file, start the writeback of what
+ * accumulated since the last start (asynchronous: the fsync at close waits).
+ * Failures of the hint are ignored: the fsync reports real errors. */
+static clance_status wfile_out(cl_wfile *f, const void *data, size_t n, clance_error *err) {
+  CL_TRY(write_all(f->fd, data, n, f->path, err));
+  f->on_disk += n;
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+  if (f->durable && f->on_disk - f->writeback >= WRITEBACK_STEP) {
+    (void)sync_file_range(f->fd, (off_t)f->writeback, (off_t)(f->on_disk - f->writeback),
+                          SYNC_FILE_RANGE_WRITE);
+    f->writeback = f->on_disk;
+  }
+#endif
+  return CLANCE_OK;
+}
+
 static clance_status wfile_flush(cl_wfile *f, clance_error *err) {
   if (f->stage.len == 0)
     return CLANCE_OK;
-  CL_TRY(write_all(f->fd, f->stage.data, f->stage.len, f->path, err));
+  CL_TRY(wfile_out(f, f->stage.data, f->stage.len, err));
   f->stage.len = 0;
   return CLANCE_OK;
 }
@@ -165,7 +184,7 @@ clance_status cl_wfile_write(cl_wfile *f, const void *data, size_t n, clance_err
   if (n >= STAGE_FLUSH) {
     /* Large buffers bypass the staging copy. */
     CL_TRY(wfile_flush(f, err));
-    CL_TRY(write_all(f->fd, data, n, f->path, err));
+    CL_TRY(wfile_out(f, data, n, err));
   } else {
     CL_TRY(cl_buf_append(&f->stage, data, n, err));
     if (f->stage.len >= STAGE_FLUSH)
@@ -287,11 +306,11 @@ static clance_status tmp_name(const char *final_path, char *out, size_t n, clanc
   return CLANCE_OK;
 }
 
-clance_status cl_put_if_absent(const char *final_path, const void *data, size_t n,
+clance_status cl_put_if_absent(const char *final_path, const void *data, size_t n, int sync,
                                clance_error *err) {
   char tmp[4200];
   CL_TRY(tmp_name(final_path, tmp, sizeof tmp, err));
-  CL_TRY(write_tmp(tmp, data, n, 1, err));
+  CL_TRY(write_tmp(tmp, data, n, sync, err));
   clance_status st = CLANCE_OK;
   int done = 0;
 #if defined(__linux__) && defined(RENAME_NOREPLACE)
@@ -311,7 +330,7 @@ clance_status cl_put_if_absent(const char *final_path, const void *data, size_t 
     }
     unlink(tmp);
   }
-  if (st == CLANCE_OK) {
+  if (st == CLANCE_OK && sync) {
     char *dir = dir_of(final_path, err);
     if (!dir)
       return err->code;
@@ -334,8 +353,9 @@ clance_status cl_put_replace(const char *path, const void *data, size_t n, int s
   return CLANCE_OK;
 }
 
-clance_status cl_put_new(const char *path, const void *data, size_t n, clance_error *err) {
-  return write_tmp(path, data, n, 1, err);
+clance_status cl_put_new(const char *path, const void *data, size_t n, int sync,
+                         clance_error *err) {
+  return write_tmp(path, data, n, sync, err);
 }
 
 static int cmp_str(const void *a, const void *b) {

@@ -38,10 +38,17 @@ typedef struct cl_wfile {
   uint64_t pos; /* bytes written so far (including staged) */
   cl_buf stage;
   char *path;
+  /* The file will be fsynced at close: start the disk writing it every few
+   * MiB while it is still being written (sync_file_range), so that the final
+   * fsync waits for the tail only and the disk works while we encode. */
+  int durable;
+  uint64_t on_disk;     /* bytes handed to write(2) */
+  uint64_t writeback;   /* bytes whose writeback was started */
 } cl_wfile;
 
-/* Create a new file; fails with EEXISTS if it exists (names are unique). */
-clance_status cl_wfile_create(const char *path, cl_wfile *f, clance_error *err);
+/* Create a new file; fails with EEXISTS if it exists (names are unique).
+ * `durable`: the file will be closed with sync = 1 (see cl_wfile.durable). */
+clance_status cl_wfile_create(const char *path, int durable, cl_wfile *f, clance_error *err);
 clance_status cl_wfile_write(cl_wfile *f, const void *data, size_t n, clance_error *err);
 /* Pad with `byte` to a multiple of `align` bytes. */
 clance_status cl_wfile_pad(cl_wfile *f, size_t align, uint8_t byte, clance_error *err);
@@ -56,16 +63,20 @@ clance_status cl_mkdirs(const char *dir, clance_error *err);
 clance_status cl_fsync_dir(const char *dir, clance_error *err);
 
 /* Write `data` to `final_path` only if it does not exist yet: stage it in
- * `<final>#<random>` in the same directory, fsync, link() to the final name,
- * remove the staging name, fsync the directory. A taken name gives
- * CLANCE_EEXISTS and leaves the existing file untouched. */
-clance_status cl_put_if_absent(const char *final_path, const void *data, size_t n,
+ * `<final>#<random>` in the same directory, fsync (when `sync`), rename it to
+ * the final name without replacing (link + unlink where renameat2 is
+ * missing), fsync the directory (when `sync`). A taken name gives
+ * CLANCE_EEXISTS and leaves the existing file untouched. Without `sync` the
+ * publication is still atomic for every process; only an OS crash or power
+ * loss can undo it. */
+clance_status cl_put_if_absent(const char *final_path, const void *data, size_t n, int sync,
                                clance_error *err);
 /* Replace `path` atomically (temporary file + rename); for hints only. */
 clance_status cl_put_replace(const char *path, const void *data, size_t n, int sync,
                              clance_error *err);
-/* Plain write of a new file (error if it exists), with fsync. */
-clance_status cl_put_new(const char *path, const void *data, size_t n, clance_error *err);
+/* Plain write of a new file (error if it exists), fsynced when `sync`. */
+clance_status cl_put_new(const char *path, const void *data, size_t n, int sync,
+                         clance_error *err);
 
 /* Names in a directory (no "." / ".."); missing directory gives ENOTFOUND. */
 typedef struct cl_dirlist {

@@ -403,7 +403,7 @@ clance_status cl_deletions_write_as(const char *root, uint64_t frag_id, uint64_t
     st = err->code;
     goto fail;
   }
-  CL_CHECK(st, cl_put_new(path, b.data, b.len, err));
+  CL_CHECK(st, cl_put_new(path, b.data, b.len, 1, err));
   *out = d;
   d = NULL;
 fail:

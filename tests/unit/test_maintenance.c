@@ -197,10 +197,10 @@ static void test_tags(void) {
                         "\"2026-11-26T01:32:56.797120512Z\",\n  \"updatedAt\": "
                         "\"2026-11-26T01:32:56.797120512Z\",\n  \"manifestSize\": 371,\n"
                         "  \"metadata\": {}\n}";
-  CHECK_OK(cl_put_new(p, lance12, strlen(lance12), &err), &err);
+  CHECK_OK(cl_put_new(p, lance12, strlen(lance12), 0, &err), &err);
   snprintf(p, sizeof p, "%s/_refs/tags/old.json", uri);
   const char *lance10 = "{\"branch\": null, \"version\": 1, \"manifestSize\": 812}";
-  CHECK_OK(cl_put_new(p, lance10, strlen(lance10), &err), &err);
+  CHECK_OK(cl_put_new(p, lance10, strlen(lance10), 0, &err), &err);
   CHECK_OK(clance_tag_version(uri, "\xc3\xa4", &v, &err), &err);
   CHECK_EQ_U64(v, 2);
   CHECK_OK(clance_tag_version(uri, "old", &v, &err), &err);
@@ -209,7 +209,7 @@ static void test_tags(void) {
   CHECK_EQ_U64(n, 4);
   clance_free(tags);
   snprintf(p, sizeof p, "%s/_refs/tags/broken.json", uri);
-  CHECK_OK(cl_put_new(p, "{\"version\": 1}", 14, &err), &err);
+  CHECK_OK(cl_put_new(p, "{\"version\": 1}", 14, 0, &err), &err);
   CHECK(clance_tag_version(uri, "broken", &v, &err) == CLANCE_ECORRUPT);
   CHECK(strstr(err.message, "manifestSize") != NULL);
   CHECK_OK(clance_tag_delete(uri, "broken", &err), &err);
@@ -442,9 +442,9 @@ static void test_fsck(void) {
   snprintf(p, sizeof p, "%s/%s", uri, b);
   REQUIRE(unlink(p) == 0);
   snprintf(p, sizeof p, "%s/_refs/tags/gone.json", uri);
-  CHECK_OK(cl_put_new(p, "{\"version\": 9, \"manifestSize\": 1}", 33, &err), &err);
+  CHECK_OK(cl_put_new(p, "{\"version\": 9, \"manifestSize\": 1}", 33, 0, &err), &err);
   snprintf(p, sizeof p, "%s/_refs/tags/size.json", uri);
-  CHECK_OK(cl_put_new(p, "{\"version\": 1, \"manifestSize\": 1}", 33, &err), &err);
+  CHECK_OK(cl_put_new(p, "{\"version\": 1, \"manifestSize\": 1}", 33, 0, &err), &err);
   cl_dirlist l;
   REQUIRE(list_names(dir, "t.lance/_versions", &l));
   char m3[64] = "";

@@ -16,6 +16,7 @@ static const cli_option opts[] = {
     {"--max-retries", "N", "attempts when concurrent commits take the version number (default 20)"},
     {"--no-verify", NULL, "do not open the data files to check them against the schema"},
     {"--v1-manifest-paths", NULL, "name manifests N.manifest when creating a dataset (default: V2 names)"},
+    {"--no-fsync", NULL, "leave flushing the new version's files to the OS, as Lance does (an OS crash can lose it)"},
     {NULL, NULL, NULL}};
 
 /* Read a whole file ("-" = stdin). */
@@ -260,6 +261,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
   co.verify_files = cli_get(cmd, a, "--no-verify") == NULL;
   co.v2_manifest_paths = cli_get(cmd, a, "--v1-manifest-paths") == NULL;
   co.overwrite_wins = cli_get(cmd, a, "--overwrite-wins") != NULL;
+  co.no_fsync = cli_get(cmd, a, "--no-fsync") != NULL;
   uint64_t version;
   if (clance_commit(uri, op, read_version, &co, &version, &err))
     goto fail;

@@ -23,6 +23,7 @@ static const cli_option opts[] = {
     {"--task-id", "ID", "worker task id (e.g. $SLURM_ARRAY_TASK_ID): a re-run replaces the task's earlier output"},
     {"--progress", NULL, "show rows written and MB/s on stderr (default: when stderr is a terminal)"},
     {"--no-progress", NULL, "never show progress"},
+    {"--no-fsync", NULL, "leave flushing the data files to the OS, as Lance does (an OS crash can lose them)"},
     {NULL, NULL, NULL}};
 
 #define FORMAT_ARROW 1000 /* Arrow IPC stream or file */
@@ -99,6 +100,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
   cli_get_u64(cmd, a, "--threads", &threads);
   o.num_threads = threads > 4096 ? 4096 : (uint32_t)threads;
   o.task_id = cli_get(cmd, a, "--task-id");
+  o.no_fsync = cli_get(cmd, a, "--no-fsync") != NULL;
   progress prog;
   memset(&prog, 0, sizeof prog);
   if (cli_get(cmd, a, "--progress") || (!cli_get(cmd, a, "--no-progress") && isatty(2))) {
