@@ -3,8 +3,11 @@
 // Input of the write benchmark: one Arrow IPC file that both clance and Lance
 // are fed (generated once, outside the timed region).
 //   node gen_ipc.js OUT.arrow --rows N [--kind table|vectors] [--batch-rows R]
+//                   [--takes FILE [--take-count 10000]]
 //   table:   {id int64 sequential, x float64 random, s utf8 ~16 chars}
 //   vectors: {id int64, vec fixed_size_list<float32, 128>}
+// --takes writes TAKE_COUNT random row positions in [0, N), one a line (the
+// rows both sides of the read benchmark take).
 const fs = require('fs');
 const arrow = require('apache-arrow');
 
@@ -18,7 +21,7 @@ const rows = Number(opt('--rows', '1000000'));
 const kind = opt('--kind', 'table');
 const batchRows = Number(opt('--batch-rows', '131072'));
 if (!out || !(rows > 0)) {
-  console.error('usage: node gen_ipc.js OUT --rows N [--kind table|vectors] [--batch-rows R]');
+  console.error('usage: node gen_ipc.js OUT --rows N [--kind table|vectors] [--batch-rows R] [--takes FILE [--take-count K]]');
   process.exit(2);
 }
 
@@ -75,3 +78,12 @@ for (let start = 0; start < rows; start += batchRows) {
   batches.push(new arrow.RecordBatch(schema, data));
 }
 fs.writeFileSync(out, arrow.tableToIPC(new arrow.Table(batches), 'file'));
+
+const takes = opt('--takes', null);
+if (takes) {
+  const k = Number(opt('--take-count', '10000'));
+  seed = 4242;
+  const offs = [];
+  for (let i = 0; i < k; i++) offs.push(Math.floor(rnd() * rows));
+  fs.writeFileSync(takes, offs.join('\n') + '\n');
+}

@@ -1,65 +1,135 @@
 #!/usr/bin/env bash
-# Write benchmark: clance vs the real Lance in one run, both fed the same
-# Arrow IPC file (generated before timing). Called by bench/run.
-#   write_bench.sh BUILD WORKDIR ROWS VECTORS COMMITS
-# Rows: {id int64, x float64, s utf8 ~16 chars} written in 2.1 and 2.0;
-# VECTORS rows of {id, vec fixed_size_list<float32,128>} in 2.1; COMMITS
-# sequential Append commits of 100 rows (median, p99) and the open time after
-# them; peak RSS of each side; du of the datasets; and this machine's limits
-# measured in the same run (dd write/read of the work dir, memcpy).
+# Write side of bench/run: clance vs the real Lance, both fed the same Arrow
+# IPC file (generated before any timing).
+#   write_bench.sh BUILD WORKDIR RESULTS ROWS VECTORS COMMITS VERSIONS MODE
+# ROWS rows of {id int64, x float64, s utf8 ~16 chars} in each format of
+# VERSIONS (comma-separated, e.g. 2.1,2.0); VECTORS rows of {id,
+# vec fixed_size_list<float32,128>} in 2.1; COMMITS sequential Append commits
+# of 100 rows (median, p99), then the open time. Rows for bench/report.js go to
+# RESULTS; every dataset written is listed in WORKDIR/datasets.txt for
+# read_bench.sh (tab-separated: section title, clance's dataset, Lance's dataset,
+# takes file, column of the one-column scan, filter).
+# MODE time: timed writes, rows and appends; MODE prepare: each side writes
+# each dataset once, untimed, for the read benchmark only.
+#
+# Durability: Lance never fsyncs. Each write is timed twice where clance can
+# skip fsync (write-fragments/commit --no-fsync): "page cache" = clance
+# --no-fsync vs Lance as it is; "durable" = clance's default (data files,
+# manifest and directories fsynced) vs Lance followed by an fsync of every file
+# and directory of its dataset, timed in the same node process
+# (lance_write.js). A syncfs (sync -f) would also flush whatever else is dirty
+# on this shared filesystem and charge it to Lance, so it is not used.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=$1 W=$2 ROWS=$3 VECS=$4 COMMITS=$5
+BUILD=$1 W=$2 R=$3 ROWS=$4 VECS=$5 COMMITS=$6 VERSIONS=$7 MODE=$8
 C="$BUILD/tools/clance"
-mkdir -p "$W"
+A="$BUILD/bench/append_bench"
+mkdir -p "$W/lance"
 now() { date +%s.%N; }
 rss() { sed -n 's/^RSS \([0-9]*\)$/\1/p' "$1" | tail -1; } # KiB
+mib() { echo "scale=1; $1 / 1024" | bc -l; }
+jget() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$1" "$2"; }
 T='RSS %M'
-node "$HERE/gen_ipc.js" "$W/table.arrow" --rows "$ROWS"
-node "$HERE/gen_ipc.js" "$W/vectors.arrow" --rows "$VECS" --kind vectors
-R="$W/results.txt"
-: > "$R"
-row() { echo "$*" >> "$R"; }
-write_case() { # name input version
-  local name=$1 in=$2 v=$3 id
-  id=$(echo "$1" | tr -c 'A-Za-z0-9.\n' '_')
-  local ds="$W/c-$id" lds="$W/lance/l-$id.lance"
-  rm -rf "$ds" "$lds"
-  local t0 t1
-  t0=$(now)
-  /usr/bin/time -f "$T" -o "$W/time.c" "$C" write-fragments "$ds" --input "$in" --data-storage-version "$v" \
-    --no-progress --output "$W/f.json"
-  "$C" commit "$ds" --operation overwrite --read-version 0 --schema "$(spec "$in")" "$W/f.json" > /dev/null
-  t1=$(now)
-  local cs; cs=$(echo "$t1 - $t0" | bc -l)
-  mkdir -p "$W/lance"
-  /usr/bin/time -f "$T" -o "$W/time.l" node "$HERE/lance_write.js" write "$in" "$lds" "$v" > "$W/l.json"
-  local ls; ls=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).seconds)' "$W/l.json")
-  row "$name (s)|$cs|$ls"
-  row "$name peak RSS (MiB)|$(( $(rss "$W/time.c") / 1024 ))|$(( $(rss "$W/time.l") / 1024 ))"
-  row "$name du (MiB)|$(( $(du -sk "$ds" | cut -f1) / 1024 ))|$(( $(du -sk "$lds" | cut -f1) / 1024 ))"
-  local cn ln
-  cn=$("$C" count "$ds")
-  ln=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).count)' "$W/l.json")
-  [ "$cn" = "$ln" ] || { echo "$name: clance wrote $cn rows, Lance $ln" >&2; exit 1; }
+human() { # 10000000 -> 10M, 200000 -> 200k
+  local n=$1
+  if [ $((n % 1000000)) = 0 ]; then echo "$((n / 1000000))M"
+  elif [ $((n % 1000)) = 0 ]; then echo "$((n / 1000))k"
+  else echo "$n"; fi
 }
+row() { echo "$*" >> "$R"; }
+# Can this clance skip fsync (write-fragments, commit and append_bench)?
+NOFSYNC=0
+wh=$("$C" write-fragments --help 2>&1 || true)
+ch=$("$C" commit --help 2>&1 || true)
+ah=$("$A" 2>&1 || true)
+case "$wh" in *--no-fsync*) case "$ch" in *--no-fsync*) case "$ah" in *--no-fsync*) NOFSYNC=1 ;; esac ;; esac ;; esac
+
+node "$HERE/gen_ipc.js" "$W/table.arrow" --rows "$ROWS" --takes "$W/takes-table.txt"
+node "$HERE/gen_ipc.js" "$W/vectors.arrow" --rows "$VECS" --kind vectors --takes "$W/takes-vectors.txt"
+: > "$W/datasets.txt"
+
 spec() {
   case "$1" in
     *vectors*) echo 'id:int64,vec:vector(float32,128)' ;;
     *) echo 'id:int64,x:float64,s:string' ;;
   esac
 }
-write_case "write $ROWS rows 2.1" "$W/table.arrow" 2.1
-write_case "write $ROWS rows 2.0" "$W/table.arrow" 2.0
-write_case "write $VECS vectors 2.1" "$W/vectors.arrow" 2.1
-# Sequential appends of 100 rows: clance = write-fragments + commit (two
-# processes, as a worker and a coordinator would run them).
+# clance_write DS INPUT VERSION [--no-fsync]: write-fragments + commit (two
+# processes, default threads), timed after a sync (so no earlier write is
+# still being flushed while it runs).
+# Sets CS (seconds) and CRSS (write-fragments' peak RSS, KiB).
+clance_write() {
+  local ds=$1 in=$2 v=$3 t0 t1
+  shift 3
+  rm -rf "$ds"
+  sync
+  t0=$(now)
+  /usr/bin/time -f "$T" -o "$W/time.c" "$C" write-fragments "$ds" --input "$in" --data-storage-version "$v" \
+    --no-progress --output "$W/f.json" "$@"
+  "$C" commit "$ds" --operation overwrite --read-version 0 --schema "$(spec "$in")" "$@" "$W/f.json" > /dev/null
+  t1=$(now)
+  CS=$(echo "$t1 - $t0" | bc -l)
+  CRSS=$(rss "$W/time.c")
+}
+write_case() { # label ("title|short title") id input version column filter
+  local label=$1 id=$2 in=$3 v=$4 col=$5 filter=$6
+  local ds="$W/c-$id" lds="$W/lance/l-$id.lance" pc="-" pcrss=0 pcn=
+  rm -rf "$lds"
+  if [ "$MODE" = time ] && [ "$NOFSYNC" = 1 ]; then
+    clance_write "$ds" "$in" "$v" --no-fsync
+    pc=$CS pcrss=$CRSS
+    pcn=$("$C" count "$ds")
+  fi
+  clance_write "$ds" "$in" "$v"
+  local cs=$CS crss=$CRSS
+  if [ "$pcrss" -gt "$crss" ]; then crss=$pcrss; fi
+  sync
+  /usr/bin/time -f "$T" -o "$W/time.l" node "$HERE/lance_write.js" write "$in" "$lds" "$v" > "$W/l.json"
+  local ls lsync ln cn
+  ls=$(jget "$W/l.json" seconds)
+  lsync=$(jget "$W/l.json" sync_seconds)
+  ln=$(jget "$W/l.json" count)
+  cn=$("$C" count "$ds")
+  [ "$cn" = "$ln" ] || { echo "${label%%|*}: clance wrote $cn rows, Lance $ln" >&2; exit 1; }
+  [ -z "$pcn" ] || [ "$pcn" = "$ln" ] || { echo "${label%%|*}: clance --no-fsync wrote $pcn rows, Lance $ln" >&2; exit 1; }
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$ds" "$lds" "$W/takes-$(basename "$in" .arrow).txt" "$col" "$filter" \
+    >> "$W/datasets.txt"
+  [ "$MODE" = time ] || return 0
+  local durable_target=-
+  case "$in" in *vectors*) durable_target="dd:80:$(du -sb "$ds" | cut -f1)" ;; esac
+  row "# $label"
+  if [ "$NOFSYNC" = 1 ]; then
+    row "write, page cache (no fsync either side) (s)|$pc|$ls|faster:2"
+  else
+    row "write, clance fsyncs, Lance does not (s)|$cs|$ls|faster:2"
+  fi
+  row "write, durable (Lance + fsync of its files) (s)|$cs|$(echo "$ls + $lsync" | bc -l)|$durable_target"
+  row "write peak RSS (MiB)|$(mib "$crss")|$(mib "$(rss "$W/time.l")")|max:256"
+  row "du (MiB)|$(mib "$(du -sk "$ds" | cut -f1)")|$(mib "$(du -sk "$lds" | cut -f1)")|le_lance"
+}
+TL="{id int64, x float64, s utf8 ~16 chars}"
+HR=$(human "$ROWS")
+FILTER_T="x < 0.1"
+for v in ${VERSIONS//,/ }; do
+  write_case "$HR rows $TL, format $v|$HR rows, $v" "t$v" "$W/table.arrow" "$v" x "$FILTER_T"
+done
+write_case "$(human "$VECS") vectors {id int64, vec fixed_size_list<float32,128>}, format 2.1|$(human "$VECS") vectors, 2.1" v2.1 \
+  "$W/vectors.arrow" 2.1 id "id < $((VECS / 10))"
+[ "$MODE" = time ] || exit 0
+
+# Sequential appends of 100 rows. Lance: table.add() in one warm node
+# process (no fsync). clance in one process through the C API
+# (append_bench.c: write_fragments + commit), with --no-fsync (the
+# like-for-like row) and durable (the default); and as two CLI processes per
+# append (write-fragments + commit --operation append, as a worker and a
+# coordinator run them), durable.
 ds="$W/c-appends"
 rm -rf "$ds"
 awk 'BEGIN { for (i = 0; i < 100; i++) printf "{\"id\":%d,\"x\":%g,\"s\":\"row %d\"}\n", i, i / 100, i }' > "$W/a.jsonl"
 "$C" write-fragments "$ds" --schema 'id:int64,x:float64,s:string' --input "$W/a.jsonl" --no-progress --output "$W/a0.json"
 "$C" commit "$ds" --operation overwrite --read-version 0 --schema 'id:int64,x:float64,s:string' "$W/a0.json" > /dev/null
 : > "$W/lat.c"
+sync
 for k in $(seq 1 "$COMMITS"); do
   t0=$(now)
   "$C" write-fragments "$ds" --input "$W/a.jsonl" --schema 'id:int64,x:float64,s:string' --threads 1 \
@@ -70,47 +140,43 @@ for k in $(seq 1 "$COMMITS"); do
 done
 t0=$(now); "$C" count "$ds" > /dev/null; t1=$(now)
 copen=$(echo "$t1 - $t0" | bc -l)
-node "$HERE/lance_write.js" appends "$W/lance/appends.lance" "$COMMITS" 100 > "$W/lat.l"
-# The like-for-like comparison with Lance's in-process table.add(): the same
-# appends through the C API in one process (bench/append_bench.c), durable
-# (fsync) as always.
-"$BUILD/bench/append_bench" "$W/c-appends-api" "$COMMITS" 100 > "$W/lat.api"
-node -e '
-const fs = require("fs");
-const c = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").map(Number).sort((a, b) => a - b);
-const l = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-const a = JSON.parse(fs.readFileSync(process.argv[5], "utf8"));
-const ls = l.latencies.sort((x, y) => x - y), as = a.latencies.sort((x, y) => x - y);
-const q = (v, p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
-if (a.count !== l.count - 1 + 100) throw new Error(`appends: clance API made ${a.count} rows, Lance ${l.count}`);
-const out = [];
-out.push(`append 100 rows in-process, median (s)|${q(as, 0.5)}|${q(ls, 0.5)}`);
-out.push(`append 100 rows in-process, p99 (s)|${q(as, 0.99)}|${q(ls, 0.99)}`);
-out.push(`append 100 rows, 2 CLI processes, median (s)|${q(c, 0.5)}|${q(ls, 0.5)}`);
-out.push(`append 100 rows, 2 CLI processes, p99 (s)|${q(c, 0.99)}|${q(ls, 0.99)}`);
-out.push(`open + count after ${c.length} appends, API (s)|${a.open}|${l.open}`);
-out.push(`open + count after ${c.length} appends, CLI (s)|${process.argv[3]}|${l.open}`);
-fs.appendFileSync(process.argv[4], out.join("\n") + "\n");
-' "$W/lat.c" "$W/lat.l" "$copen" "$R" "$W/lat.api"
-# Machine limits, measured now on the same directory.
-MB=$(( ROWS >= 1000000 ? 1024 : 128 ))
-ddw=$(dd if=/dev/zero of="$W/dd" bs=1M count=$MB conv=fdatasync 2>&1 | sed -n 's/.*, \([0-9.]* [GMk]B\/s\)$/\1/p')
 sync
-dropped=no
-if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then dropped=yes; fi
-ddr=$(dd if="$W/dd" of=/dev/null bs=1M 2>&1 | sed -n 's/.*, \([0-9.]* [GMk]B\/s\)$/\1/p')
-rm -f "$W/dd"
-cc -O2 -o "$W/memcpy_bw" "$HERE/memcpy_bw.c"
-mc=$("$W/memcpy_bw")
+/usr/bin/time -f "$T" -o "$W/time.ad" "$A" "$W/c-appends-api" "$COMMITS" 100 > "$W/lat.api"
+echo '{}' > "$W/lat.apin"
+cp "$W/time.ad" "$W/time.an"
+if [ "$NOFSYNC" = 1 ]; then
+  sync
+  /usr/bin/time -f "$T" -o "$W/time.an" "$A" --no-fsync "$W/c-appends-apin" "$COMMITS" 100 > "$W/lat.apin"
+fi
+sync
+/usr/bin/time -f "$T" -o "$W/time.la" node "$HERE/lance_write.js" appends "$W/lance/appends.lance" "$COMMITS" 100 > "$W/lat.l"
+row "# $COMMITS sequential Appends of 100 rows {id, x, s}: latency of each (page cache = no fsync either side)|appends"
 node -e '
 const fs = require("fs");
-const rows = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => l.split("|"));
-console.log("write benchmark (same Arrow IPC input for both; Lance = @lancedb/lancedb createTable / add)");
-console.log("operation".padEnd(42) + "clance".padStart(10) + "Lance".padStart(10) + "   Lance/clance");
-for (const [k, c, l] of rows) {
-  const cv = Number(c), lv = Number(l);
-  const f = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(4)).padStart(10);
-  console.log(k.padEnd(42) + f(cv) + f(lv) + "   " + (cv > 0 ? (lv / cv).toFixed(2) + "x" : "-"));
+const [cf, lf, copen, af, anf, crss, lrss] = process.argv.slice(1);
+const c = fs.readFileSync(cf, "utf8").trim().split("\n").map(Number).sort((a, b) => a - b);
+const l = JSON.parse(fs.readFileSync(lf, "utf8"));
+const a = JSON.parse(fs.readFileSync(af, "utf8"));
+const an = JSON.parse(fs.readFileSync(anf, "utf8"));
+const q = (v, p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
+const ls = l.latencies.sort((x, y) => x - y), as = a.latencies.sort((x, y) => x - y);
+for (const [what, x] of [["clance API", a], ["clance API --no-fsync", an]])
+  if (x.count !== undefined && x.count !== l.count - 1 + 100) throw new Error(`appends: ${what} made ${x.count} rows, Lance ${l.count}`);
+const out = [];
+if (an.latencies) {
+  const ns = an.latencies.sort((x, y) => x - y);
+  out.push(`in-process, page cache, median (s)|${q(ns, 0.5)}|${q(ls, 0.5)}|faster:2`);
+  out.push(`in-process, page cache, p99 (s)|${q(ns, 0.99)}|${q(ls, 0.99)}|faster:2`);
+  out.push(`in-process, durable (clance), median (s)|${q(as, 0.5)}|${q(ls, 0.5)}|-`);
+  out.push(`in-process, durable (clance), p99 (s)|${q(as, 0.99)}|${q(ls, 0.99)}|-`);
+} else {
+  out.push(`in-process, clance fsyncs, Lance does not, median (s)|${q(as, 0.5)}|${q(ls, 0.5)}|faster:2`);
+  out.push(`in-process, clance fsyncs, p99 (s)|${q(as, 0.99)}|${q(ls, 0.99)}|faster:2`);
 }
-console.log(`machine: disk write ${process.argv[2]} (dd, fdatasync), disk read ${process.argv[3]} (page cache dropped: ${process.argv[4]}), memcpy ${process.argv[5]} GB/s, ${require("os").cpus().length} cores`);
-' "$R" "$ddw" "$ddr" "$dropped" "$mc"
+out.push(`2 CLI processes, durable, median (s)|${q(c, 0.5)}|${q(ls, 0.5)}|-`);
+out.push(`2 CLI processes, durable, p99 (s)|${q(c, 0.99)}|${q(ls, 0.99)}|-`);
+out.push(`open + count afterwards, API (s)|${(an.open ?? a.open)}|${l.open}|-`);
+out.push(`open + count afterwards, CLI (s)|${copen}|${l.open}|-`);
+out.push(`in-process peak RSS (MiB)|${(crss / 1024).toFixed(1)}|${(lrss / 1024).toFixed(1)}|-`);
+fs.appendFileSync(process.argv[8], out.join("\n") + "\n");
+' "$W/lat.c" "$W/lat.l" "$copen" "$W/lat.api" "$W/lat.apin" "$(rss "$W/time.an")" "$(rss "$W/time.la")" "$R"
