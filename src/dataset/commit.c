@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dataset/dataset.h"
 #include "dataset/operation.h"
@@ -449,6 +450,7 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The transaction file, not yet fsynced (publish() makes it durable). */
 static clance_status write_txn_file(commit_ctx *c, clance_error *err) {
   char *dir = cl_path_join(c->root, "_transactions", err);
   if (!dir)
@@ -458,27 +460,55 @@ static clance_status write_txn_file(commit_ctx *c, clance_error *err) {
   if (!st && !p)
     st = err->code;
   if (!st)
-    st = cl_put_new(p, c->txn_bytes.data, c->txn_bytes.len, !c->opts.no_fsync, err);
+    st = cl_put_new(p, c->txn_bytes.data, c->txn_bytes.len, 0, err);
   free(p);
   free(dir);
   return st;
 }
 
-/* Data, deletion and transaction files are fsync'ed when written; their
- * directory entries are made durable here, before the manifest that refers
- * to them is published, so that a crash never leaves a version pointing at a
- * file that vanished. */
-static clance_status sync_dirs(const char *root, clance_error *err) {
-  static const char *const dirs[] = {"data", "_deletions", "_transactions"};
-  for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-    char *p = cl_path_join(root, dirs[i], err);
-    if (!p)
-      return err->code;
-    clance_status st = cl_path_exists(p) ? cl_fsync_dir(p, err) : CLANCE_OK;
-    free(p);
-    CL_TRY(st);
+/* Publish the manifest `bytes` as `path` (put-if-absent). Durably, unless
+ * no_fsync: the data, deletion and transaction files were written (the data
+ * and deletion files fsynced by their writers), and their directory entries,
+ * the transaction file and the staged manifest are fsynced together before
+ * the rename, so that a crash never leaves a version pointing at a file that
+ * vanished; then _versions/ is fsynced so the version itself survives. */
+static clance_status publish(const commit_ctx *c, const char *path, const cl_buf *bytes,
+                             clance_error *err) {
+  int sync = !c->opts.no_fsync;
+  char tmp[CL_STAGE_NAME_MAX];
+  CL_TRY(cl_stage_write(path, bytes->data, bytes->len, tmp, err));
+  clance_status st = CLANCE_OK;
+  if (sync) {
+    static const char *const dirs[] = {"data", "_deletions", "_transactions"};
+    char *paths[5] = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs && !st; i++) {
+      char *p = cl_path_join(c->root, dirs[i], err);
+      if (!p)
+        st = err->code;
+      else if (cl_path_exists(p))
+        paths[n++] = p;
+      else
+        free(p);
+    }
+    char txn[CL_STAGE_NAME_MAX];
+    if (!st && (size_t)snprintf(txn, sizeof txn, "%s/_transactions/%s", c->root, c->txn_name) >=
+                   sizeof txn)
+      st = cl_err(err, CLANCE_EINVAL, "path too long: %s", c->root);
+    if (!st) {
+      paths[n++] = txn;
+      paths[n++] = tmp;
+      st = cl_fsync_paths((const char *const *)paths, n, err);
+    }
+    for (size_t i = 0; i < n; i++)
+      if (paths[i] != txn && paths[i] != tmp)
+        free(paths[i]);
   }
-  return CLANCE_OK;
+  if (st) {
+    unlink(tmp);
+    return st;
+  }
+  return cl_stage_publish(tmp, path, sync, err);
 }
 
 /* One attempt at version latest + 1. */
@@ -545,9 +575,7 @@ static clance_status attempt_commit(commit_ctx *c, const cl_version_list *vl, in
     st = err->code;
     goto fail;
   }
-  if (!c->opts.no_fsync)
-    CL_CHECK(st, sync_dirs(c->root, err));
-  st = cl_put_if_absent(path, bytes.data, bytes.len, !c->opts.no_fsync, err);
+  st = publish(c, path, &bytes, err);
   if (st == CLANCE_OK) {
     cl_versions_write_hint(c->root, latest + 1);
     *out_version = latest + 1;

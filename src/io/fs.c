@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,11 +307,14 @@ static clance_status tmp_name(const char *final_path, char *out, size_t n, clanc
   return CLANCE_OK;
 }
 
-clance_status cl_put_if_absent(const char *final_path, const void *data, size_t n, int sync,
+clance_status cl_stage_write(const char *final_path, const void *data, size_t n, char *tmp,
+                             clance_error *err) {
+  CL_TRY(tmp_name(final_path, tmp, CL_STAGE_NAME_MAX, err));
+  return write_tmp(tmp, data, n, 0, err);
+}
+
+clance_status cl_stage_publish(const char *tmp, const char *final_path, int sync,
                                clance_error *err) {
-  char tmp[4200];
-  CL_TRY(tmp_name(final_path, tmp, sizeof tmp, err));
-  CL_TRY(write_tmp(tmp, data, n, sync, err));
   clance_status st = CLANCE_OK;
   int done = 0;
 #if defined(__linux__) && defined(RENAME_NOREPLACE)
@@ -337,6 +341,76 @@ clance_status cl_put_if_absent(const char *final_path, const void *data, size_t 
     st = cl_fsync_dir(dir, err);
     free(dir);
   }
+  return st;
+}
+
+clance_status cl_put_if_absent(const char *final_path, const void *data, size_t n, int sync,
+                               clance_error *err) {
+  char tmp[CL_STAGE_NAME_MAX];
+  CL_TRY(tmp_name(final_path, tmp, sizeof tmp, err));
+  CL_TRY(write_tmp(tmp, data, n, sync, err));
+  return cl_stage_publish(tmp, final_path, sync, err);
+}
+
+typedef struct fsync_job {
+  const char *path;
+  int err_no;           /* 0 = synced */
+  const char *what;     /* the call that failed */
+} fsync_job;
+
+static void *fsync_one(void *arg) {
+  fsync_job *j = arg;
+  int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    j->err_no = errno, j->what = "open";
+    return NULL;
+  }
+  /* Some file systems cannot sync directories (EINVAL): nothing to wait for. */
+  if (fsync(fd) != 0 && errno != EINVAL)
+    j->err_no = errno, j->what = "fsync";
+  close(fd);
+  return NULL;
+}
+
+#define FSYNC_MAX_PARALLEL 8
+
+clance_status cl_fsync_paths(const char *const *paths, size_t n, clance_error *err) {
+  for (size_t at = 0; at < n; at += FSYNC_MAX_PARALLEL) {
+    size_t k = n - at < FSYNC_MAX_PARALLEL ? n - at : FSYNC_MAX_PARALLEL;
+    fsync_job jobs[FSYNC_MAX_PARALLEL];
+    pthread_t th[FSYNC_MAX_PARALLEL];
+    int started[FSYNC_MAX_PARALLEL] = {0};
+    for (size_t i = 0; i < k; i++)
+      jobs[i] = (fsync_job){paths[at + i], 0, NULL};
+    /* The first on this thread, the others on their own (run inline when a
+     * thread cannot be started). */
+    for (size_t i = 1; i < k; i++)
+      started[i] = pthread_create(&th[i], NULL, fsync_one, &jobs[i]) == 0;
+    fsync_one(&jobs[0]);
+    for (size_t i = 1; i < k; i++) {
+      if (started[i])
+        pthread_join(th[i], NULL);
+      else
+        fsync_one(&jobs[i]);
+    }
+    for (size_t i = 0; i < k; i++)
+      if (jobs[i].err_no)
+        return cl_err_errno(err, jobs[i].err_no, jobs[i].what, jobs[i].path);
+  }
+  return CLANCE_OK;
+}
+
+clance_status cl_put_in_place(const char *path, const void *data, size_t n, clance_error *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return cl_err_errno(err, errno, "open", path);
+  clance_status st = CLANCE_OK;
+  ssize_t w = pwrite(fd, data, n, 0);
+  if (w < 0 || (size_t)w != n)
+    st = cl_err_errno(err, w < 0 ? errno : EIO, "write", path);
+  else if (ftruncate(fd, (off_t)n) != 0)
+    st = cl_err_errno(err, errno, "truncate", path);
+  close(fd);
   return st;
 }
 

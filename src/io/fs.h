@@ -71,7 +71,25 @@ clance_status cl_fsync_dir(const char *dir, clance_error *err);
  * loss can undo it. */
 clance_status cl_put_if_absent(const char *final_path, const void *data, size_t n, int sync,
                                clance_error *err);
-/* Replace `path` atomically (temporary file + rename); for hints only. */
+/* cl_put_if_absent in two steps, so that the caller can make the staged file
+ * durable together with others (cl_fsync_paths) before publishing it:
+ * cl_stage_write writes `<final>#<random>` (no fsync) and returns its name in
+ * tmp (at least CL_STAGE_NAME_MAX bytes); cl_stage_publish renames it to
+ * final_path unless that exists (CLANCE_EEXISTS; the staged file is removed
+ * either way) and, when `sync`, fsyncs the directory. */
+#define CL_STAGE_NAME_MAX 4200
+clance_status cl_stage_write(const char *final_path, const void *data, size_t n, char *tmp,
+                             clance_error *err);
+clance_status cl_stage_publish(const char *tmp, const char *final_path, int sync,
+                               clance_error *err);
+/* fsync files and directories (by path) at once, on one thread each: the
+ * disk sees the writes together and the caller waits about one fsync. */
+clance_status cl_fsync_paths(const char *const *paths, size_t n, clance_error *err);
+/* Overwrite a small file in place (created if missing), without fsync. No
+ * inode is created or freed; a concurrent reader may see it empty or torn,
+ * so only for hints that readers check (latest_version_hint.json). */
+clance_status cl_put_in_place(const char *path, const void *data, size_t n, clance_error *err);
+/* Replace `path` atomically (temporary file + rename). */
 clance_status cl_put_replace(const char *path, const void *data, size_t n, int sync,
                              clance_error *err);
 /* Plain write of a new file (error if it exists), fsynced when `sync`. */

@@ -112,7 +112,11 @@ void cl_versions_write_hint(const char *root, uint64_t v) {
     return;
   char body[64];
   int n = snprintf(body, sizeof body, "{\"version\":%llu}", (unsigned long long)v);
-  (void)cl_put_replace(p, body, (size_t)n, 0, &e);
+  /* In place: a replace by rename would create an inode and free one per
+   * commit, and on ext4 freshly freed inodes slow down every later file
+   * creation. No reader trusts the hint (Lance reads it only on S3 Express,
+   * and checks it there). */
+  (void)cl_put_in_place(p, body, (size_t)n, &e);
   free(p);
 }
 
