@@ -414,6 +414,16 @@ static int remove_data_files(const char *uri, const char *json, const char *keep
 
 /* ---- collective steps ---- */
 
+/* Step C of a round whose commit failed: remove the data files this rank
+ * wrote (those of `json` not named by `keep`; nothing when json is NULL), then
+ * wait for every rank, so that no rank returns while others still clean up. */
+static clance_status discard_and_wait(MPI_Comm comm, const char *uri, const char *json,
+                                      const char *keep, clance_error *err) {
+  remove_data_files(uri, json, keep);
+  int rc = MPI_Barrier(comm);
+  return rc == MPI_SUCCESS ? CLANCE_OK : mpi_err(err, rc, "MPI_Barrier");
+}
+
 /* Gather every rank's record to the root: lengths first, then, when the root
  * could allocate the whole, MPI_Gatherv. On the root, all, lens and displs
  * receive the records. Every rank returns the same status. */
@@ -857,15 +867,8 @@ clance_status clance_mpi_write(MPI_Comm comm, const char *uri, const struct Arro
     if ((st = bcast_outcome(comm, &outcome, &version, err)))
       goto done;
     /* C. Nothing committed: remove what this rank wrote, then wait for all. */
-    if (outcome.code) {
-      if (wrote && json)
-        remove_data_files(uri, json, NULL);
-      int rc = MPI_Barrier(comm);
-      if (rc != MPI_SUCCESS) {
-        st = mpi_err(err, rc, "MPI_Barrier");
-        goto done;
-      }
-    }
+    if (outcome.code && (st = discard_and_wait(comm, uri, wrote ? json : NULL, NULL, err)))
+      goto done;
   }
   *err = outcome;
   st = outcome.code;
@@ -1169,13 +1172,10 @@ clance_status clance_mpi_add_columns(MPI_Comm comm, const char *uri, uint64_t re
     /* C. Nothing committed: remove the new files this rank wrote (never the
      * fragments' existing ones), then wait for all. */
     if (outcome.code) {
-      if (json && !clance_fragments_to_json(orig, &orig_json, &je))
-        remove_data_files(uri, json, orig_json);
-      int rc = MPI_Barrier(comm);
-      if (rc != MPI_SUCCESS) {
-        st = mpi_err(err, rc, "MPI_Barrier");
+      /* Without the list of existing files nothing can be told apart: keep all. */
+      int known = json && !clance_fragments_to_json(orig, &orig_json, &je);
+      if ((st = discard_and_wait(comm, uri, known ? json : NULL, orig_json, err)))
         goto done;
-      }
     }
   }
   *err = outcome;
