@@ -11,14 +11,8 @@
 # neither a version nor a data file behind; and that the real Lance reads the
 # result identically (when INTEROP_DIR/node_modules exists).
 set -eu
-NP=$1 TOOL=$2 CLANCE=$3 W=$4 INTEROP=$5
 HERE=$(cd "$(dirname "$0")" && pwd)
-MPIRUN="sh $HERE/mpirun.sh"
-rm -rf "$W"
-mkdir -p "$W"
-DS="$W/ds.lance"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-nfiles() { ls "$DS/data" | wc -l; }
+. "$HERE/common.sh"
 scan_is() { # scan_is EXPECTED_FILE WHAT
   "$CLANCE" scan "$DS" > "$W/scan.jsonl"
   cmp -s "$W/scan.jsonl" "$1" || { diff "$1" "$W/scan.jsonl" >&2; fail "rows after $2"; }

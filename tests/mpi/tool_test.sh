@@ -6,14 +6,8 @@
 # neither a version nor a data file behind, and that the real Lance reads the
 # dataset identically (when INTEROP_DIR/node_modules exists).
 set -eu
-NP=$1 TOOL=$2 CLANCE=$3 W=$4 INTEROP=$5
 HERE=$(cd "$(dirname "$0")" && pwd)
-MPIRUN="sh $HERE/mpirun.sh"
-rm -rf "$W"
-mkdir -p "$W"
-DS="$W/ds.lance"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-nfiles() { if [ -d "$DS/data" ]; then ls "$DS/data" | wc -l; else echo 0; fi; }
+. "$HERE/common.sh"
 
 # Parts: rank r has rows a = 10r+i, b = "r<r>-<i>" (i = 0..2); rank 0's last b is null.
 r=0
