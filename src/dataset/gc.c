@@ -15,37 +15,6 @@ void clance_gc_options_init(clance_gc_options *o) {
   o->older_than_seconds = 7LL * 86400;
 }
 
-/* Add the references of every manifest in `mf` that `seen` does not hold
- * (all of them when seen is NULL). A manifest that cannot be read stops
- * the gc: skipping it could remove the files it needs. */
-static clance_status add_refs(const char *root, const cl_manifest_files *mf,
-                              const cl_manifest_files *seen, cl_file_refs *refs,
-                              clance_error *err) {
-  for (size_t i = 0; i < mf->n; i++) {
-    int known = 0;
-    for (size_t k = 0; seen && !known && k < seen->n; k++)
-      known = !strcmp(seen->v[k].rel, mf->v[i].rel);
-    if (known)
-      continue;
-    char *abs = cl_path_join(root, mf->v[i].rel, err);
-    if (!abs)
-      return err->code;
-    cl_manifest m;
-    clance_status st = cl_manifest_read(abs, mf->v[i].detached ? 0 : mf->v[i].version, &m, err);
-    free(abs);
-    if (st == CLANCE_ENOTFOUND && seen) {
-      cl_err_clear(err); /* removed by a concurrent cleanup since the listing */
-      continue;
-    }
-    CL_TRY(st);
-    st = cl_file_refs_add(refs, m.pb, m.path, err);
-    cl_manifest_free(&m);
-    CL_TRY(st);
-  }
-  cl_file_refs_seal(refs);
-  return CLANCE_OK;
-}
-
 static clance_status list_versions(const char *root, cl_manifest_files *mf, clance_error *err) {
   CL_TRY(cl_manifest_files_list(root, mf, err));
   clance_status st = CLANCE_OK;
@@ -77,7 +46,7 @@ static clance_status gc(const char *root, const clance_gc_options *o, clance_gc_
   if (__builtin_mul_overflow(o->older_than_seconds, (int64_t)1000000000, &limit) ||
       __builtin_sub_overflow(now, limit, &limit))
     limit = INT64_MIN;
-  clance_status st = add_refs(root, &first, NULL, &refs, err);
+  clance_status st = cl_file_refs_add_all(root, &first, NULL, &refs, err);
   if (!st)
     st = cl_managed_files_list(root, &files, err);
   /* A commit may have landed while we looked at the files: take the
@@ -85,7 +54,7 @@ static clance_status gc(const char *root, const clance_gc_options *o, clance_gc_
   if (!st)
     st = list_versions(root, &again, err);
   if (!st)
-    st = add_refs(root, &again, &first, &refs, err);
+    st = cl_file_refs_add_all(root, &again, &first, &refs, err);
   for (size_t i = 0; !st && i < files.n; i++) {
     const cl_managed_file *f = &files.v[i];
     if (f->kind != CL_FILE_TEMPORARY && cl_file_refs_has(&refs, f->rel))

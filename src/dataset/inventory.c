@@ -198,6 +198,36 @@ clance_status cl_file_refs_add(cl_file_refs *r, const pb_manifest *m, const char
   return CLANCE_OK;
 }
 
+/* A manifest removed since `seen` was listed (a concurrent cleanup) is
+ * skipped; any other failure to read one is an error. */
+clance_status cl_file_refs_add_all(const char *root, const cl_manifest_files *mf,
+                                   const cl_manifest_files *seen, cl_file_refs *refs,
+                                   clance_error *err) {
+  for (size_t i = 0; i < mf->n; i++) {
+    int known = 0;
+    for (size_t k = 0; seen && !known && k < seen->n; k++)
+      known = !strcmp(seen->v[k].rel, mf->v[i].rel);
+    if (known)
+      continue;
+    char *abs = cl_path_join(root, mf->v[i].rel, err);
+    if (!abs)
+      return err->code;
+    cl_manifest m;
+    clance_status st = cl_manifest_read(abs, mf->v[i].detached ? 0 : mf->v[i].version, &m, err);
+    free(abs);
+    if (st == CLANCE_ENOTFOUND && seen) {
+      cl_err_clear(err); /* removed by a concurrent cleanup since the listing */
+      continue;
+    }
+    CL_TRY(st);
+    st = cl_file_refs_add(refs, m.pb, m.path, err);
+    cl_manifest_free(&m);
+    CL_TRY(st);
+  }
+  cl_file_refs_seal(refs);
+  return CLANCE_OK;
+}
+
 void cl_file_refs_seal(cl_file_refs *r) {
   cl_strset_seal(&r->data);
   cl_strset_seal(&r->deletions);

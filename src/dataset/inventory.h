@@ -49,6 +49,12 @@ typedef struct cl_file_refs {
  * dataset root) are EUNSUPPORTED; a file name with a '/' is ECORRUPT. */
 clance_status cl_file_refs_add(cl_file_refs *r, const pb_manifest *m, const char *mpath,
                                clance_error *err);
+/* Add (then seal) the references of every manifest of `mf` that `seen` does
+ * not list (all of them when seen is NULL). A manifest that cannot be read is
+ * an error: skipping it could lose files it needs. */
+clance_status cl_file_refs_add_all(const char *root, const cl_manifest_files *mf,
+                                   const cl_manifest_files *seen, cl_file_refs *refs,
+                                   clance_error *err);
 void cl_file_refs_seal(cl_file_refs *r);
 int cl_file_refs_has(const cl_file_refs *r, const char *rel);
 void cl_file_refs_free(cl_file_refs *r);

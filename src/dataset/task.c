@@ -19,6 +19,7 @@
 
 #include "dataset/dataset.h"
 #include "dataset/task.h"
+#include "dataset/inventory.h"
 #include "io/fs.h"
 #include "util/json.h"
 #include "util/uuid.h"
@@ -114,49 +115,18 @@ static clance_status record_read(const char *root, const char *id, task_record *
   return st;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Data file names the latest version references, sorted (none when the
- * dataset does not exist yet). */
-static clance_status referenced_files(const char *root, char ***out, size_t *n,
-                                      clance_error *err) {
-  *out = NULL;
-  *n = 0;
-  cl_dataset *ds;
-  clance_status st = cl_dataset_open(root, 0, &ds, err);
-  if (st == CLANCE_ENOTFOUND) {
-    cl_err_clear(err);
-    return CLANCE_OK;
-  }
-  CL_TRY(st);
-  const pb_manifest *m = ds->manifest.pb;
-  size_t total = 0;
-  for (size_t i = 0; i < m->n_fragments; i++)
-    total += m->fragments[i]->n_files;
-  char **v = cl_calloc(total ? total : 1, sizeof *v, err);
-  if (!v) {
-    cl_dataset_unref(ds);
-    return err->code;
-  }
-  for (size_t i = 0; i < m->n_fragments; i++)
-    for (size_t k = 0; k < m->fragments[i]->n_files; k++) {
-      const char *s = cl_pb_str(m->fragments[i]->files[k]->path);
-      if (!(v[*n] = cl_strndup(s, strlen(s), err))) {
-        for (size_t x = 0; x < *n; x++)
-          free(v[x]);
-        free(v);
-        *n = 0;
-        cl_dataset_unref(ds);
-        return err->code;
-      }
-      (*n)++;
-    }
-  cl_dataset_unref(ds);
-  qsort(v, *n, sizeof *v, cmp_str);
-  *out = v;
-  return CLANCE_OK;
+/* The data files any version of the dataset references (none when it does not
+ * exist yet): a file an older version still needs must stay, or time travel
+ * to that version (and restore) would break. */
+static clance_status referenced_files(const char *root, cl_file_refs *refs, clance_error *err) {
+  memset(refs, 0, sizeof *refs);
+  cl_manifest_files mf;
+  CL_TRY(cl_manifest_files_list(root, &mf, err));
+  clance_status st = cl_file_refs_add_all(root, &mf, NULL, refs, err);
+  cl_manifest_files_free(&mf);
+  if (st)
+    cl_file_refs_free(refs);
+  return st;
 }
 
 clance_status cl_task_finish(const char *root, const char *data_dir, const char *id,
@@ -189,12 +159,13 @@ clance_status cl_task_finish(const char *root, const char *data_dir, const char 
   CL_CHECK(st, cl_fragments_set_task(frags, id, attempt, uuid, err));
   /* The new record is durable: the previous attempt's files may go. */
   if (found && old.n_files) {
-    char **refs = NULL;
-    size_t n_refs = 0;
+    cl_file_refs refs;
     clance_error e2;
-    if (referenced_files(root, &refs, &n_refs, &e2) == CLANCE_OK) {
+    if (referenced_files(root, &refs, &e2) == CLANCE_OK) {
       for (size_t i = 0; i < old.n_files; i++) {
-        if (n_refs && bsearch(&old.files[i], refs, n_refs, sizeof *refs, cmp_str))
+        char rel[4200];
+        snprintf(rel, sizeof rel, "data/%s", old.files[i]);
+        if (cl_file_refs_has(&refs, rel))
           continue; /* committed already: it belongs to the dataset now */
         int mine = 0;
         for (size_t f = 0; f < frags->n && !mine; f++)
@@ -205,11 +176,9 @@ clance_status cl_task_finish(const char *root, const char *data_dir, const char 
           remove(fp);
         free(fp);
       }
+      cl_file_refs_free(&refs);
     }
     /* When the dataset cannot be read, nothing is removed: gc can do it. */
-    for (size_t i = 0; i < n_refs; i++)
-      free(refs[i]);
-    free(refs);
   }
 fail:
   record_free(&old);

@@ -261,6 +261,15 @@ expect_eq "committed files of a re-run task are kept" "6" "$("$CLANCE" count ./t
 sed 's/"attempt": 2/"attempt": 1/' b.json > c.json
 expect_fail "two runs claiming one attempt" 1 "a.json and c.json both hold attempt 1 of task 7" \
   "$CLANCE" commit ./tasks2 --operation overwrite --read-version 0 --schema "$SPEC" a.json c.json
+# A re-run after an Overwrite replaced the task's committed output: version 1
+# still references the first attempt's file, so the re-run must keep it.
+"$CLANCE" write-fragments ./tasks3 --schema "$SPEC" --input w1.jsonl --task-id 5 --output t5.json
+"$CLANCE" commit ./tasks3 --operation overwrite --read-version 0 --schema "$SPEC" t5.json > /dev/null
+"$CLANCE" write-fragments ./tasks3 --schema "$SPEC" --input w3.jsonl --output o.json
+"$CLANCE" commit ./tasks3 --operation overwrite --read-version 1 --schema "$SPEC" o.json > /dev/null
+"$CLANCE" write-fragments ./tasks3 --schema "$SPEC" --input w3.jsonl --task-id 5 --output t5b.json
+expect_eq "a file only an older version references survives a task re-run" "3" \
+  "$("$CLANCE" scan ./tasks3 --version 1 | wc -l | tr -d ' ')"
 
 # ---- progress display ----
 expect_eq "no progress when stderr is not a terminal" "" \
