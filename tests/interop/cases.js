@@ -415,6 +415,27 @@ addCase(makeCase('vector_item_nulls', 'id:int64,v:vector(float32,4)', 200,
     });
   }));
 
+addCase(makeCase('packed_floats', 'id:int64,u:float64,f:float32,h:float16', 5000,
+  'non-negative floats below 2 (bit-packed as their bit patterns in 2.1/2.2, as Lance does), ' +
+  'with nulls, 0, -0 and 1.999',
+  (n) => {
+    const rng = makeRng(0xB17F);
+    const special = [0, 1.999, -0]; // -0 sets the sign bit: its group of 1024 packs to 64 bits
+    return Array.from({ length: n }, (_, i) => {
+      if (i < special.length) {
+        const x = special[i];
+        return { id: BigInt(i), u: x, f: Math.fround(x), h: canon.f16round(x) };
+      }
+      const nul = rng.next() < 0.05;
+      return {
+        id: BigInt(i),
+        u: rng.next(),
+        f: nul ? null : Math.fround(rng.next()),
+        h: nul ? null : canon.f16round(rng.next()),
+      };
+    });
+  }));
+
 // ---------------------------------------------------------------------------
 // Nested and additional types (kind "nested"). Nulls at every level; rows 0-7 hold the edge
 // cases (empty lists, null lists, lists of null items, null structs, structs of null

@@ -422,6 +422,95 @@ static void test_bitpacked_ints(void) {
   cl_test_rmtree(dir);
 }
 
+/* Floats are bit-packed as their bit patterns when that is smaller (as Lance
+ * does): doubles in [0, 1) need 62 bits, floats in [0, 1) 30; negative ones
+ * need all 64 and stay flat. Every bit pattern reads back exactly. */
+static double bp_u(int64_t i) { return (double)((i * 7919) % 100003) / 100003.0; }
+
+static void bitpacked_floats(const char *version) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("bitpackf");
+  char uri[4200];
+  snprintf(uri, sizeof uri, "%s/t.lance", dir);
+  cl_schema s;
+  REQUIRE_OK(cl_schema_parse_spec("u:float64,f:float32,neg:float64", &s, &err), &err);
+  const int64_t n = 100000;
+  cl_arr a[3];
+  for (int c = 0; c < 3; c++)
+    REQUIRE_OK(cl_arr_init(&a[c], &s.fields[c], &err), &err);
+  for (int64_t i = 0; i < n; i++) {
+    double u = bp_u(i), neg = -1.0 - u;
+    float f = (float)u;
+    REQUIRE_OK(cl_buf_append(&a[0].values, &u, 8, &err), &err);
+    REQUIRE_OK(cl_buf_append(&a[1].values, &f, 4, &err), &err);
+    REQUIRE_OK(cl_buf_append(&a[2].values, &neg, 8, &err), &err);
+    if (i % 1000 == 999)
+      REQUIRE_OK(cl_arr_append_null(&a[1], 1, &err), &err);
+    else
+      REQUIRE_OK(cl_arr_append_valid(&a[1], 1, &err), &err);
+  }
+  REQUIRE_OK(cl_arr_append_valid(&a[0], n, &err), &err);
+  REQUIRE_OK(cl_arr_append_valid(&a[2], n, &err), &err);
+  struct ArrowArray kids[3], batch;
+  for (int c = 0; c < 3; c++) {
+    REQUIRE_OK(cl_arr_export(&a[c], &kids[c], &err), &err);
+    cl_arr_free(&a[c]);
+  }
+  REQUIRE_OK(cl_struct_array_export(n, kids, 3, &batch, &err), &err);
+  struct ArrowArrayStream stream;
+  REQUIRE_OK(cl_stream_from_batches(&s, &batch, 1, &stream, &err), &err);
+  clance_write_options o;
+  clance_write_options_init(&o);
+  o.data_storage_version = version;
+  clance_fragments *fr;
+  REQUIRE_OK(clance_write_fragments(uri, NULL, &stream, &o, &fr, &err), &err);
+  char *json;
+  REQUIRE_OK(clance_fragments_to_json(fr, &json, &err), &err);
+  /* Flat: 800 + 400 + 800 KB; packed: 775 + 375 + 800 KB, plus metadata. */
+  const char *sz = strstr(json, "\"file_size_bytes\": ");
+  REQUIRE(sz);
+  unsigned long long size = strtoull(sz + 19, NULL, 10);
+  CHECK(size > 1950000 && size < 1975000);
+  clance_free(json);
+  struct ArrowSchema as;
+  REQUIRE_OK(cl_schema_to_arrow(&s, &as, &err), &err);
+  clance_operation *op;
+  uint64_t v;
+  REQUIRE_OK(clance_operation_overwrite(&as, fr, &op, &err), &err);
+  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
+  clance_operation_free(op);
+  clance_fragments_free(fr);
+  as.release(&as);
+  clance_dataset *ds;
+  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
+  REQUIRE_OK(clance_dataset_scan(ds, NULL, &stream, &err), &err);
+  int64_t row = 0, bad = 0;
+  struct ArrowArray out;
+  while (stream.get_next(&stream, &out) == 0 && out.release) {
+    const double *u = (const double *)out.children[0]->buffers[1] + out.children[0]->offset;
+    const float *f = (const float *)out.children[1]->buffers[1] + out.children[1]->offset;
+    const double *neg = (const double *)out.children[2]->buffers[1] + out.children[2]->offset;
+    for (int64_t i = 0; i < out.length; i++, row++) {
+      double eu = bp_u(row), en = -1.0 - eu;
+      float ef = (float)eu;
+      int null = !cl_array_valid(out.children[1], i);
+      if (memcmp(&u[i], &eu, 8) != 0 || memcmp(&neg[i], &en, 8) != 0 || null != (row % 1000 == 999) ||
+          (!null && memcmp(&f[i], &ef, 4) != 0))
+        bad++;
+    }
+    out.release(&out);
+  }
+  CHECK_EQ_U64(row, n);
+  CHECK_EQ_U64(bad, 0);
+  stream.release(&stream);
+  clance_dataset_close(ds);
+  cl_schema_free(&s);
+  cl_test_rmtree(dir);
+}
+
+static void test_bitpacked_floats_21(void) { bitpacked_floats("2.1"); }
+static void test_bitpacked_floats_22(void) { bitpacked_floats("2.2"); }
+
 /* Every writable type, with nulls, several pages and files, each format. */
 static void roundtrip_types(const char *version) {
   clance_error err;
@@ -535,6 +624,8 @@ int main(void) {
   RUN(test_errors);
   RUN(test_write_schema_errors);
   RUN(test_bitpacked_ints);
+  RUN(test_bitpacked_floats_21);
+  RUN(test_bitpacked_floats_22);
   RUN(test_types_21);
   RUN(test_types_20);
   RUN(test_types_22);
