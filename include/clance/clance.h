@@ -905,8 +905,11 @@ CLANCE_API void clance_gc_options_init(clance_gc_options *options);
  * file any version references (detached ones included) is never removed; the
  * versions are listed again just before removing, so that a commit landing
  * meanwhile is taken into account. A manifest that cannot be read stops the
- * gc before anything is removed (its files would look orphaned). Datasets
- * with branches or base paths are refused (CLANCE_EUNSUPPORTED).
+ * gc before anything is removed (its files would look orphaned). Records of
+ * resumable tasks (`_clance_tasks/`, see clance_write_options.task_id) older
+ * than the threshold go too once every file they name is committed or gone
+ * (reported with kind "task_record"). Datasets with branches or base paths
+ * are refused (CLANCE_EUNSUPPORTED).
  */
 CLANCE_API clance_status clance_gc(const char *uri, const clance_gc_options *options,
                                    clance_gc_stats *stats, clance_error *err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dataset/inventory.h"
+#include "dataset/task.h"
 #include "io/fs.h"
 
 void clance_gc_options_init(clance_gc_options *o) {
@@ -70,6 +71,9 @@ static clance_status gc(const char *root, const clance_gc_options *o, clance_gc_
     s->files_removed++;
     s->bytes_removed += f->bytes;
   }
+  if (!st)
+    st = cl_task_records_prune(root, &refs, limit, o->dry_run, o->on_file, o->ctx,
+                               &s->files_removed, &s->bytes_removed, err);
   cl_managed_files_free(&files);
   cl_file_refs_free(&refs);
   cl_manifest_files_free(&again);

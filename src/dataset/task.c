@@ -6,16 +6,21 @@
  *      {"task_id": T, "attempt": N, "uuid": U, "files": [names under data/]};
  *   2. fsync data/, then replace the record atomically (temporary file +
  *      rename) by {T, N + 1, a new uuid, this attempt's files};
- *   3. remove the previous attempt's files, except those the latest version
- *      of the dataset references (its output was committed already).
+ *   3. remove the previous attempt's files, except those a version of the
+ *      dataset references (its output was committed already).
  * The returned fragments carry (T, N + 1, uuid), also in their JSON, so that a
  * coordinator can take every task's latest output exactly once and refuse a
  * superseded one (clance_task_check). A crash before 2 leaves the previous
  * attempt intact plus orphans; after 2, the record names the new attempt.
- * Orphans (files of dead attempts) are what fsck lists and gc removes. */
+ * Orphans (files of dead attempts) are what fsck lists and gc removes; gc
+ * also removes old records whose files are all committed or gone
+ * (cl_task_records_prune). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dataset/dataset.h"
 #include "dataset/task.h"
@@ -223,5 +228,75 @@ clance_status clance_task_check(const char *uri, const clance_fragments *fragmen
   if (found)
     record_free(&r);
   free(root);
+  return st;
+}
+
+/* Whether record file `name` (under TASK_DIR) is done with: every file it
+ * names is referenced by a version or gone. Unreadable records are kept. */
+static int record_settled(const char *root, const char *name, const cl_file_refs *refs) {
+  size_t n = strlen(name);
+  char id[TASK_ID_MAX + 1];
+  if (n <= 5 || n - 5 > TASK_ID_MAX || strcmp(name + n - 5, ".json") != 0)
+    return 0;
+  memcpy(id, name, n - 5);
+  id[n - 5] = '\0';
+  clance_error e;
+  task_record r;
+  int found = 0;
+  if (cl_task_id_check(id, &e) || record_read(root, id, &r, &found, &e) || !found)
+    return 0;
+  int settled = 1;
+  for (size_t i = 0; settled && i < r.n_files; i++) {
+    char rel[4200];
+    snprintf(rel, sizeof rel, "data/%s", r.files[i]);
+    char *abs = cl_path_join(root, rel, &e);
+    settled = abs && (cl_file_refs_has(refs, rel) || !cl_path_exists(abs));
+    free(abs);
+  }
+  record_free(&r);
+  return settled;
+}
+
+clance_status cl_task_records_prune(const char *root, const cl_file_refs *refs, int64_t limit_ns,
+                                    int dry_run, clance_file_callback on_file, void *ctx,
+                                    uint64_t *removed, uint64_t *bytes, clance_error *err) {
+  char *dir = cl_path_join(root, TASK_DIR, err);
+  if (!dir)
+    return err->code;
+  cl_dirlist l;
+  clance_status st = cl_list_dir(dir, &l, err);
+  if (st == CLANCE_ENOTFOUND) {
+    cl_err_clear(err);
+    free(dir);
+    return CLANCE_OK;
+  }
+  for (size_t i = 0; !st && i < l.n; i++) {
+    char *p = cl_path_join(dir, l.names[i], err);
+    if (!p) {
+      st = err->code;
+      break;
+    }
+    struct stat sb;
+    int64_t mtime = 0;
+    if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+      mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    /* Old enough, and either a staging file a crash left ("<id>.json#...")
+     * or a record whose attempt is committed or gone. */
+    if (mtime && mtime < limit_ns && (strchr(l.names[i], '#') || record_settled(root, l.names[i], refs))) {
+      char rel[4200];
+      snprintf(rel, sizeof rel, "%s/%s", TASK_DIR, l.names[i]);
+      if (on_file)
+        on_file(ctx, rel, "task_record", (uint64_t)sb.st_size);
+      if (!dry_run && unlink(p) != 0)
+        st = cl_err_errno(err, errno, "remove", p);
+      if (!st) {
+        (*removed)++;
+        *bytes += (uint64_t)sb.st_size;
+      }
+    }
+    free(p);
+  }
+  cl_dirlist_free(&l);
+  free(dir);
   return st;
 }

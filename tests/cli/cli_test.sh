@@ -270,6 +270,15 @@ expect_fail "two runs claiming one attempt" 1 "a.json and c.json both hold attem
 "$CLANCE" write-fragments ./tasks3 --schema "$SPEC" --input w3.jsonl --task-id 5 --output t5b.json
 expect_eq "a file only an older version references survives a task re-run" "3" \
   "$("$CLANCE" scan ./tasks3 --version 1 | wc -l | tr -d ' ')"
+# gc keeps young task records; once the task's latest output is committed an
+# old enough record goes.
+"$CLANCE" gc ./tasks3 > gc3.out
+[ -f tasks3/_clance_tasks/5.json ] && ok "gc keeps a young task record" || bad "gc removed a young record"
+"$CLANCE" commit ./tasks3 --operation append --read-version 2 t5b.json > /dev/null
+"$CLANCE" gc ./tasks3 --older-than 0s > gc3.out
+[ ! -f tasks3/_clance_tasks/5.json ] && grep -q '_clance_tasks/5.json' gc3.out &&
+  ok "gc removes the record of a committed task" || bad "gc and task records: $(cat gc3.out)"
+expect_eq "gc kept the committed rows (1 + the task's 1)" "2" "$("$CLANCE" scan ./tasks3 | wc -l | tr -d ' ')"
 
 # ---- progress display ----
 expect_eq "no progress when stderr is not a terminal" "" \

@@ -40,5 +40,7 @@ const cli_command cli_cmd_gc = {
     "_versions/, that no manifest references (left by failed or abandoned writes, or by an\n"
     "interrupted cleanup). Only those last modified before the threshold go. The versions\n"
     "are listed again just before removing, so a commit that lands meanwhile keeps its\n"
-    "files. No version is removed (see `clance cleanup`).",
+    "files. Records of resumable tasks (_clance_tasks/, see --task-id) older than the\n"
+    "threshold go too once every file they name is committed or gone. No version is\n"
+    "removed (see `clance cleanup`).",
     opts, 1, 1, run};
