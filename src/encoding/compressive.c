@@ -601,6 +601,34 @@ clance_status cl_decode_block_values(const pb21_enc *e, const uint8_t *buf, size
     free(tmp);
     return rc;
   }
+  case LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING: {
+    /* Lance 12 (2.2) packs dictionaries of more than 1024 64-bit values
+     * this way: one width b for the whole buffer, raw or packed tail. */
+    const Lance__Encodings21__OutOfLineBitpacking *o = e->out_of_line_bitpacking;
+    uint64_t w = o->uncompressed_bits_per_value;
+    if ((w != 8 && w != 16 && w != 32 && w != 64) || !o->values ||
+        o->values->compression_case != LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+        o->values->flat->bits_per_value > w)
+      return corrupt(what, "bad out-of-line bit-packing of a dictionary", err);
+    unsigned b = (unsigned)o->values->flat->bits_per_value;
+    /* The buffer bounds the count before anything is allocated: a group of
+     * 1024 values takes 128*b bytes (a raw tail more per value); nothing
+     * else distinguishes b == 0, where the values (all zero) can only be one
+     * distinct dictionary entry. */
+    uint64_t max_n = b ? ((uint64_t)len / (128u * b) + 1) * 1024 : 1024;
+    if (n > max_n)
+      return corrupt(what, "out-of-line bit-packed dictionary shorter than its entries", err);
+    uint8_t *tmp = cl_malloc((size_t)n * (w / 8) + 1, err);
+    if (!tmp)
+      return err->code;
+    clance_status rc = cl_outofline_bitpack_decode((unsigned)w, b, buf, len, (size_t)n, tmp, err);
+    if (rc)
+      cl_err_ctx(err, "%s: ", what);
+    else
+      rc = sink_fixed(s, tmp, n, (uint32_t)w, 0, what, err);
+    free(tmp);
+    return rc;
+  }
   case LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_RLE: {
     uint32_t bits = sink_bits(s);
     if (bits % 8 || bits == 0 || bits > 64)
