@@ -3,6 +3,7 @@
  * an ArrowArrayStream written out as IPC. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,10 +107,116 @@ static clance_status input_open(int fd, const char *what, ipc_input **out, clanc
 /* Reading stream                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* Which batches of a mapped input are still alive: pages are dropped only
+ * behind the oldest of them. Shared by the stream and every batch it handed
+ * out (consumers may keep batches after asking for the next one, or after
+ * releasing the stream). */
+typedef struct live_set {
+  pthread_mutex_t mu;
+  long refs;
+  size_t *start;            /* message position each live batch was read from */
+  unsigned char *released;  /* entries [head, n) in handing-out order */
+  size_t head, n, cap;
+  uint64_t first_seq;       /* sequence number of entry 0 */
+} live_set;
+
+typedef struct live_batch {
+  void (*release)(struct ArrowArray *);
+  void *private_data;
+  live_set *set;
+  uint64_t seq;
+} live_batch;
+
+static void live_unref(live_set *l) {
+  pthread_mutex_lock(&l->mu);
+  long left = --l->refs;
+  pthread_mutex_unlock(&l->mu);
+  if (left)
+    return;
+  pthread_mutex_destroy(&l->mu);
+  free(l->start);
+  free(l->released);
+  free(l);
+}
+
+static void live_batch_release(struct ArrowArray *a) {
+  if (!a || !a->release)
+    return;
+  live_batch *lb = a->private_data;
+  a->private_data = lb->private_data;
+  a->release = lb->release;
+  a->release(a);
+  live_set *l = lb->set;
+  pthread_mutex_lock(&l->mu);
+  l->released[lb->seq - l->first_seq] = 1;
+  pthread_mutex_unlock(&l->mu);
+  live_unref(l);
+  free(lb);
+  a->release = NULL;
+}
+
+/* Oldest position a live batch may point into (`pos` when none is alive). */
+static size_t live_low(live_set *l, size_t pos) {
+  pthread_mutex_lock(&l->mu);
+  while (l->head < l->n && l->released[l->head])
+    l->head++;
+  if (l->head == l->n) {
+    l->first_seq += l->n;
+    l->head = l->n = 0;
+  }
+  size_t low = l->head < l->n && l->start[l->head] < pos ? l->start[l->head] : pos;
+  pthread_mutex_unlock(&l->mu);
+  return low;
+}
+
+/* Wrap a batch read from position `start` so that its release is seen. */
+static int live_track(live_set *l, size_t start, struct ArrowArray *a) {
+  live_batch *lb = malloc(sizeof *lb);
+  if (!lb)
+    return -1;
+  pthread_mutex_lock(&l->mu);
+  if (l->n == l->cap) {
+    if (l->head > 0) { /* slide the live tail down */
+      memmove(l->start, l->start + l->head, (l->n - l->head) * sizeof *l->start);
+      memmove(l->released, l->released + l->head, l->n - l->head);
+      l->first_seq += l->head;
+      l->n -= l->head;
+      l->head = 0;
+    }
+    if (l->n == l->cap) {
+      size_t cap = l->cap ? 2 * l->cap : 64;
+      size_t *ns = realloc(l->start, cap * sizeof *ns);
+      unsigned char *nr = ns ? realloc(l->released, cap) : NULL;
+      if (ns)
+        l->start = ns;
+      if (!nr) {
+        pthread_mutex_unlock(&l->mu);
+        free(lb);
+        return -1;
+      }
+      l->released = nr;
+      l->cap = cap;
+    }
+  }
+  lb->seq = l->first_seq + l->n;
+  l->start[l->n] = start;
+  l->released[l->n] = 0;
+  l->n++;
+  l->refs++;
+  pthread_mutex_unlock(&l->mu);
+  lb->release = a->release;
+  lb->private_data = a->private_data;
+  lb->set = l;
+  a->release = live_batch_release;
+  a->private_data = lb;
+  return 0;
+}
+
 typedef struct ipc_stream {
   cl_ipc_reader *r;
   const uint8_t *base; /* mapped input, for dropping pages behind the reader */
   size_t dropped, page;
+  live_set *live;      /* with base */
   clance_error err;
 } ipc_stream;
 
@@ -125,12 +232,14 @@ static int st_get_schema(struct ArrowArrayStream *self, struct ArrowSchema *out)
 static int st_get_next(struct ArrowArrayStream *self, struct ArrowArray *out) {
   ipc_stream *s = self->private_data;
   cl_err_clear(&s->err);
+  size_t start = cl_ipc_reader_position(s->r);
   if (s->base) {
-    /* Mapped pages before the next message belong to batches the consumer
-     * is done with, as it asks for the next one; dropping them keeps the
-     * resident set small. Batches still alive fault their pages back in from
-     * the file (the mapping is private and read-only: nothing is lost). */
-    size_t pos = cl_ipc_reader_position(s->r) & ~(s->page - 1);
+    /* Mapped pages before the oldest batch still alive (or before the next
+     * message) are done with; dropping them keeps the resident set small.
+     * (A batch's children kept after the batch itself was released fault
+     * their pages back in from the file: the mapping is private and
+     * read-only, nothing is lost.) */
+    size_t pos = live_low(s->live, start) & ~(s->page - 1);
     if (pos > s->dropped) {
       madvise((void *)(s->base + s->dropped), pos - s->dropped, MADV_DONTNEED);
       s->dropped = pos;
@@ -138,7 +247,24 @@ static int st_get_next(struct ArrowArrayStream *self, struct ArrowArray *out) {
   }
   int done = 0;
   clance_status st = cl_ipc_reader_next(s->r, out, &done, &s->err);
-  return st ? st_fail(s) : 0;
+  if (st)
+    return st_fail(s);
+  if (s->base && out->release) {
+    if (live_track(s->live, start, out)) {
+      out->release(out);
+      cl_err_nomem(&s->err, "Arrow IPC batch");
+      return st_fail(s);
+    }
+#ifdef MADV_POPULATE_READ
+    /* Map the batch's pages now, in one call, rather than one fault (or,
+     * inside a write(2) from them, a failed copy and a retry) at a time.
+     * Best effort: older kernels refuse the advice. */
+    size_t from = start & ~(s->page - 1), end = cl_ipc_reader_position(s->r);
+    if (end > from)
+      madvise((void *)(s->base + from), end - from, MADV_POPULATE_READ);
+#endif
+  }
+  return 0;
 }
 
 static const char *st_last_error(struct ArrowArrayStream *self) {
@@ -151,6 +277,8 @@ static void st_release(struct ArrowArrayStream *self) {
     return;
   ipc_stream *s = self->private_data;
   cl_ipc_reader_free(s->r);
+  if (s->live)
+    live_unref(s->live);
   free(s);
   self->release = NULL;
 }
@@ -183,7 +311,9 @@ static clance_status open_input(ipc_input *in, const char *what,
     free(s);
     return st;
   }
-  if (mapped && share) {
+  if (mapped && share && (s->live = calloc(1, sizeof *s->live))) {
+    pthread_mutex_init(&s->live->mu, NULL);
+    s->live->refs = 1;
     long pg = sysconf(_SC_PAGESIZE);
     s->page = pg > 0 ? (size_t)pg : 4096;
     s->base = base;
