@@ -423,8 +423,47 @@ clance_status cl_arr_append_from(cl_arr *dst, const struct ArrowArray *src, int6
     break;
   }
   }
-  const uint8_t *valid = src->n_buffers > 0 && src->null_count != 0 ? src->buffers[0] : NULL;
-  return cl_arr_append_validity(dst, valid, i0, n, err);
+  return cl_arr_append_validity(dst, cl_array_validity(src), i0, n, err);
+}
+
+void cl_array_rows_stats(const cl_field *f, const struct ArrowArray *src, int64_t start, int64_t n,
+                         cl_rows_stats *out) {
+  memset(out, 0, sizeof *out);
+  if (n <= 0)
+    return;
+  int64_t i0 = src->offset + start;
+  if (f->type == CL_TYPE_NULL) {
+    out->nulls = n;
+    return;
+  }
+  const uint8_t *valid = cl_array_validity(src);
+  if (valid)
+    out->nulls = cl_bits_count_zero(valid, i0, n);
+  if (cl_type_is_binary_like(f->type)) {
+    int large = cl_type_is_large(f->type);
+    out->var_bytes = (uint64_t)(src_offset_at(src, i0 + n, large) - src_offset_at(src, i0, large));
+  } else if (f->type == CL_TYPE_FIXED_SIZE_LIST) {
+    const struct ArrowArray *c = src->children[0];
+    const uint8_t *cv = cl_array_validity(c);
+    if (cv)
+      out->item_nulls = cl_bits_count_zero(cv, c->offset + i0 * f->size, n * f->size);
+  }
+}
+
+uint64_t cl_arr_nbytes_of(const cl_field *f, int64_t length, const cl_rows_stats *t) {
+  uint64_t L = (uint64_t)length;
+  if (f->type == CL_TYPE_NULL)
+    return 0;
+  uint64_t n = t->nulls > 0 ? (L + 7) / 8 : 0; /* the bitmap exists from the first null on */
+  if (f->type == CL_TYPE_BOOL)
+    return n + (L + 7) / 8;
+  if (cl_type_is_binary_like(f->type))
+    return n + (L + 1) * (uint64_t)offset_width(f->type) + t->var_bytes;
+  if (f->type == CL_TYPE_FIXED_SIZE_LIST) {
+    uint64_t items = L * (uint64_t)f->size;
+    return n + (t->item_nulls > 0 ? (items + 7) / 8 : 0) + items * (cl_type_bits(&f->children[0]) / 8);
+  }
+  return n + L * (cl_type_bits(f) / 8);
 }
 
 /* Placeholder values for n elements, without touching validity. */
@@ -685,6 +724,8 @@ void cl_shared_unref(cl_shared *s) {
 }
 
 const struct ArrowArray *cl_shared_array(const cl_shared *s) { return &s->a; }
+
+int cl_shared_refs(const cl_shared *s) { return __atomic_load_n(&s->refs, __ATOMIC_ACQUIRE); }
 
 /* Each node of a slice owns its child structs (so consumers may move them)
  * and one reference to the shared array. */

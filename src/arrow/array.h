@@ -86,6 +86,26 @@ uint64_t cl_arr_last_offset(const cl_arr *a);
 clance_status cl_arr_append_from(cl_arr *dst, const struct ArrowArray *src, int64_t start,
                                  int64_t n, clance_error *err);
 
+/* What appending rows [start, start+n) of src with cl_arr_append_from adds
+ * to a builder of field f (a leaf: fixed width, bool, var width or a
+ * fixed_size_list of fixed width), so that pages can be sized without
+ * copying rows: nulls, nulls among the items (fixed_size_list) and value
+ * bytes (var width). */
+typedef struct cl_rows_stats {
+  int64_t nulls, item_nulls;
+  uint64_t var_bytes;
+} cl_rows_stats;
+void cl_array_rows_stats(const cl_field *f, const struct ArrowArray *src, int64_t start, int64_t n,
+                         cl_rows_stats *out);
+/* cl_arr_nbytes of a builder of leaf field f holding `length` rows with
+ * these totals. */
+uint64_t cl_arr_nbytes_of(const cl_field *f, int64_t length, const cl_rows_stats *totals);
+/* The validity bitmap cl_arr_append_from reads from src: NULL when every row
+ * counts as valid. */
+static inline const uint8_t *cl_array_validity(const struct ArrowArray *src) {
+  return src->n_buffers > 0 && src->null_count != 0 ? (const uint8_t *)src->buffers[0] : NULL;
+}
+
 /* Append n zeroed placeholder values and count them in length, leaving
  * validity alone (decoders set validity afterwards). */
 clance_status cl_arr_append_placeholders(cl_arr *a, int64_t n, clance_error *err);
@@ -122,6 +142,8 @@ cl_shared *cl_shared_new(struct ArrowArray *a, clance_error *err);
 void cl_shared_ref(cl_shared *s);
 void cl_shared_unref(cl_shared *s);
 const struct ArrowArray *cl_shared_array(const cl_shared *s);
+/* References held right now (1: only the caller's). */
+int cl_shared_refs(const cl_shared *s);
 /* An independent ArrowArray for elements [offset, offset+length) of the
  * shared array, pointing at its buffers (every node of it holds a reference). */
 clance_status cl_shared_slice(cl_shared *s, int64_t offset, int64_t length, struct ArrowArray *out,

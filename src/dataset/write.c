@@ -192,23 +192,33 @@ static clance_status write_all(write_ctx *w, struct ArrowArrayStream *stream, cl
     if (!b.release)
       break;
     clance_status st = check_batch(w, &b, index, err);
+    int64_t length = b.length;
+    /* Shared: the file writer may keep the batch while pages use its rows. */
+    cl_shared *sb = NULL;
+    if (!st && !(sb = cl_shared_new(&b, err)))
+      st = err->code;
     int64_t pos = 0;
-    while (!st && pos < b.length) {
+    while (!st && pos < length) {
       if (!w->cur)
         st = start_file(w, err);
       if (st)
         break;
       uint64_t room = w->max_rows - cl_file_writer_rows(w->cur);
-      int64_t n = b.length - pos;
+      int64_t n = length - pos;
       if ((uint64_t)n > room)
         n = (int64_t)room;
-      st = cl_file_writer_write(w->cur, &b, pos, n, err);
+      st = cl_file_writer_write_shared(w->cur, sb, pos, n, err);
       pos += n;
       if (!st && (cl_file_writer_rows(w->cur) >= w->max_rows ||
                   cl_file_writer_reached(w->cur, w->max_bytes)))
         st = finish_file(w, err);
     }
-    b.release(&b);
+    if (b.release)
+      b.release(&b);
+    cl_shared_unref(sb);
+    cl_file_writer *fw = w->cur ? w->cur : w->idle;
+    if (!st && fw)
+      st = cl_file_writer_release_unused(fw, err);
     CL_TRY(st);
     if (w->on_progress)
       w->on_progress(w->progress_ctx, w->rows_done + (w->cur ? cl_file_writer_rows(w->cur) : 0),

@@ -6,6 +6,23 @@
 #include "arrow/array.h"
 #include "file/container.h"
 
+/* Rows [start, start + n) of a validated foreign array (start does not
+ * count a->offset), used in place. */
+typedef struct cl_seg {
+  const struct ArrowArray *a;
+  int64_t start, n;
+} cl_seg;
+
+/* The rows of one page: copied into one builder (arr), or slices of input
+ * arrays (segs, with their totals). */
+typedef struct cl_page_src {
+  const cl_arr *arr; /* when not NULL, the page's rows; nothing else is used */
+  const cl_seg *segs;
+  size_t n_segs;
+  int64_t length;
+  cl_rows_stats totals;
+} cl_page_src;
+
 /* Which leaf types the writers can encode as one column. */
 int cl_encode_supported_leaf(const cl_field *f);
 
@@ -13,8 +30,10 @@ int cl_encode_supported_leaf(const cl_field *f);
 clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t first_row,
                                cl_file_version v, cl_page_enc *out, clance_error *err);
 
-/* File version 2.0 encoding of a leaf column page. */
-clance_status cl_encode20_page(const cl_field *f, const cl_arr *page, cl_page_enc *out,
+/* File version 2.0 encoding of a leaf column page. Value bytes are not
+ * copied: the page's buffers point into the source rows (see
+ * cl_page_enc.ext), which must stay valid until the page is written. */
+clance_status cl_encode20_page(const cl_field *f, const cl_page_src *src, cl_page_enc *out,
                                clance_error *err);
 
 #endif

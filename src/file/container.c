@@ -9,8 +9,11 @@
 /* ------------------------------------------------------------------------ */
 
 void cl_page_enc_reset(cl_page_enc *p) {
-  for (size_t i = 0; i < CL_MAX_PAGE_BUFS; i++)
+  for (size_t i = 0; i < CL_MAX_PAGE_BUFS; i++) {
     p->bufs[i].len = 0;
+    p->ext_n[i] = 0;
+  }
+  p->n_ext = 0;
   p->n_bufs = 0;
   p->length = 0;
   p->priority = 0;
@@ -21,7 +24,42 @@ void cl_page_enc_free(cl_page_enc *p) {
   for (size_t i = 0; i < CL_MAX_PAGE_BUFS; i++)
     cl_buf_free(&p->bufs[i]);
   cl_buf_free(&p->encoding);
+  free(p->ext);
   memset(p, 0, sizeof *p);
+}
+
+void cl_page_enc_begin_slices(cl_page_enc *p, size_t i) {
+  p->bufs[i].len = 0;
+  p->ext_first[i] = p->n_ext;
+  p->ext_n[i] = 0;
+}
+
+clance_status cl_page_enc_add_slice(cl_page_enc *p, size_t i, const void *data, size_t len,
+                                    clance_error *err) {
+  if (len == 0)
+    return CLANCE_OK;
+  if (p->n_ext == p->cap_ext) {
+    size_t cap = p->cap_ext ? 2 * p->cap_ext : 16;
+    cl_slice *n = realloc(p->ext, cap * sizeof *n);
+    if (!n)
+      return cl_err_nomem(err, "page slices");
+    p->ext = n;
+    p->cap_ext = cap;
+  }
+  p->ext[p->n_ext].data = data;
+  p->ext[p->n_ext].len = len;
+  p->n_ext++;
+  p->ext_n[i]++;
+  return CLANCE_OK;
+}
+
+uint64_t cl_page_enc_buf_len(const cl_page_enc *p, size_t i) {
+  if (!p->ext_n[i])
+    return p->bufs[i].len;
+  uint64_t n = 0;
+  for (size_t k = 0; k < p->ext_n[i]; k++)
+    n += p->ext[p->ext_first[i] + k].len;
+  return n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -80,8 +118,14 @@ clance_status cl_container_add_page(cl_container_writer *w, size_t column, const
   r->priority = page->priority;
   for (size_t i = 0; i < page->n_bufs; i++) {
     r->offsets[i] = w->file.pos;
-    r->sizes[i] = page->bufs[i].len;
-    CL_TRY(cl_wfile_write(&w->file, page->bufs[i].data, page->bufs[i].len, err));
+    if (page->ext_n[i]) {
+      const cl_slice *s = page->ext + page->ext_first[i];
+      for (size_t k = 0; k < page->ext_n[i]; k++)
+        CL_TRY(cl_wfile_write(&w->file, s[k].data, s[k].len, err));
+    } else {
+      CL_TRY(cl_wfile_write(&w->file, page->bufs[i].data, page->bufs[i].len, err));
+    }
+    r->sizes[i] = w->file.pos - r->offsets[i];
     CL_TRY(cl_wfile_pad(&w->file, CL_PAGE_ALIGN, CL_PAD_BYTE, err));
   }
   r->encoding = cl_malloc(page->encoding.len, err);

@@ -9,17 +9,36 @@
 
 #define CL_MAX_PAGE_BUFS 8
 
-/* One encoded page, ready to be written. */
+/* Bytes the page points at without owning them (input rows used in place). */
+typedef struct cl_slice {
+  const void *data;
+  size_t len;
+} cl_slice;
+
+/* One encoded page, ready to be written. A buffer is either its own bytes
+ * (bufs[i]) or, when ext_n[i] > 0, the concatenation of the slices
+ * ext[ext_first[i] .. ext_first[i] + ext_n[i]), which must stay valid until
+ * the page is written. */
 typedef struct cl_page_enc {
   cl_buf bufs[CL_MAX_PAGE_BUFS];
   size_t n_bufs;
   uint64_t length;   /* Page.length: rows (or items of a 2.0 list child) */
   uint64_t priority; /* first row (2.1+), 0 in 2.0 */
   cl_buf encoding;   /* serialized google.protobuf.Any */
+  size_t ext_first[CL_MAX_PAGE_BUFS], ext_n[CL_MAX_PAGE_BUFS];
+  cl_slice *ext;
+  size_t n_ext, cap_ext;
 } cl_page_enc;
 
 void cl_page_enc_reset(cl_page_enc *p);
 void cl_page_enc_free(cl_page_enc *p);
+/* Make buffer `i` the concatenation of the next slices added with
+ * cl_page_enc_add_slice (no copy). */
+void cl_page_enc_begin_slices(cl_page_enc *p, size_t i);
+clance_status cl_page_enc_add_slice(cl_page_enc *p, size_t i, const void *data, size_t len,
+                                    clance_error *err);
+/* Size of buffer i in bytes. */
+uint64_t cl_page_enc_buf_len(const cl_page_enc *p, size_t i);
 
 typedef struct cl_page_rec cl_page_rec;
 

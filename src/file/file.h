@@ -43,9 +43,18 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
                                   const cl_file_writer_opts *opts, cl_file_writer **out,
                                   clance_error *err);
 /* Append rows [start, start+n) of a struct batch whose children match the
- * schema (validated by the caller). */
+ * schema (validated by the caller); the rows are copied. */
 clance_status cl_file_writer_write(cl_file_writer *w, const struct ArrowArray *batch, int64_t start,
                                    int64_t n, clance_error *err);
+/* The same for a shared batch, whose rows pages may use in place: the
+ * writer takes references to it as it needs (the caller keeps its own).
+ * After dropping its own reference to a batch, the caller calls
+ * cl_file_writer_release_unused, which lets go of batches no page uses and
+ * copies the rows of open pages that keep too many batches alive (beyond
+ * half of max_buffer_bytes). */
+clance_status cl_file_writer_write_shared(cl_file_writer *w, cl_shared *batch, int64_t start,
+                                          int64_t n, clance_error *err);
+clance_status cl_file_writer_release_unused(cl_file_writer *w, clance_error *err);
 uint64_t cl_file_writer_rows(const cl_file_writer *w);
 /* Bytes written plus bytes still buffered (approximate while pages are
  * being encoded by a pool). */

@@ -1,12 +1,19 @@
-/* Data file writer. Rows are appended to one accumulator per column; a full
- * accumulator becomes a page. Single-threaded, the page is encoded and
- * written on the spot. With a pool, the full accumulator is swapped for an
- * empty one and handed to a worker as a job; jobs are queued in the order
- * they were cut, and whichever worker finds the oldest jobs encoded writes
- * them, so pages reach the file in exactly the single-threaded order (the
- * files are byte for byte the same) while the caller keeps appending and
- * I/O overlaps encoding. The bytes held by queued jobs are bounded: the
- * caller waits when they exceed half the buffer budget. */
+/* Data file writer. Rows are gathered per column into pages. By default a
+ * page is a list of slices of the input batches, used in place (the writer
+ * keeps a reference to each batch): 2.0 pages write those bytes straight
+ * from the input, 2.1+ pages copy them once, into the array the encoder
+ * reads. A column whose slices hold too many batches (or too many slices),
+ * and every column written from borrowed batches, copies its rows into an
+ * accumulator instead; either way the page is cut at the same row, so the
+ * bytes written are the same. Single-threaded, the page is encoded and
+ * written on the spot. With a pool, the full page is swapped for an empty
+ * one and handed to a worker as a job; jobs are queued in the order they
+ * were cut, and whichever worker finds the oldest jobs encoded writes them,
+ * so pages reach the file in exactly the single-threaded order (the files
+ * are byte for byte the same) while the caller keeps appending and I/O
+ * overlaps encoding. The bytes held by queued jobs are bounded: the caller
+ * waits when they exceed half the buffer budget; the input batches held by
+ * open pages are bounded by the other half. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +25,32 @@
 
 #define DEFAULT_BUFFER_BYTES (256ull << 20)
 #define MIN_PAGE_BYTES (64u << 10)
+/* A page of more slices than this is copied instead (tiny batches). */
+#define MAX_PAGE_SLICES 1024
+
+/* The rows of a page kept in place: slices of input batches, each holding a
+ * reference to its batch, and their totals. */
+typedef struct seg_list {
+  cl_seg *segs;
+  cl_shared **owners;
+  size_t n, cap;
+  int64_t length;
+  cl_rows_stats totals;
+} seg_list;
+
+/* An input batch the writer holds while slices of it are in pages. */
+typedef struct held_batch {
+  cl_shared *s;
+  uint64_t bytes;
+} held_batch;
 
 typedef struct page_job {
   struct page_job *next;
   struct cl_file_writer *w;
   size_t col;
-  cl_arr acc;
+  cl_arr acc;        /* the page's rows when copied; else scratch for 2.1+ */
+  seg_list rows;     /* the page's rows in place (in_place) */
+  int in_place;
   uint64_t first_row;
   cl_page_enc page;
   uint64_t cost; /* bytes counted against the budget while queued */
@@ -36,8 +63,13 @@ struct cl_file_writer {
   cl_container_writer c;
   cl_file_writer_opts opts;
   cl_schema schema;
-  cl_arr *acc;          /* one page accumulator per column */
+  cl_arr *acc;          /* per column: the open page's rows when copied */
+  seg_list *pages;      /* per column: the open page's rows in place */
+  unsigned char *copied; /* per column: the open page is in acc */
   uint64_t *page_start; /* first row of the page being accumulated */
+  held_batch *held;     /* batches slices point into (caller's thread only) */
+  size_t n_held, cap_held;
+  uint64_t retained;    /* their bytes */
   uint64_t rows;
   cl_page_enc page;
   char *path;
@@ -79,8 +111,70 @@ clance_status cl_file_check_writable(const cl_schema *schema, clance_error *err)
   return CLANCE_OK;
 }
 
+/* ---- pages kept in place ---- */
+
+static void seg_release(seg_list *l) {
+  for (size_t k = 0; k < l->n; k++)
+    cl_shared_unref(l->owners[k]);
+  l->n = 0;
+  l->length = 0;
+  memset(&l->totals, 0, sizeof l->totals);
+}
+
+static void seg_free(seg_list *l) {
+  seg_release(l);
+  free(l->segs);
+  free(l->owners);
+  memset(l, 0, sizeof *l);
+}
+
+static clance_status seg_push(seg_list *l, const cl_field *f, cl_shared *owner,
+                              const struct ArrowArray *a, int64_t start, int64_t n,
+                              clance_error *err) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    cl_seg *ns = realloc(l->segs, cap * sizeof *ns);
+    if (!ns)
+      return cl_err_nomem(err, "page slices");
+    l->segs = ns;
+    cl_shared **no = realloc(l->owners, cap * sizeof *no);
+    if (!no)
+      return cl_err_nomem(err, "page slices");
+    l->owners = no;
+    l->cap = cap;
+  }
+  cl_rows_stats st;
+  cl_array_rows_stats(f, a, start, n, &st);
+  l->segs[l->n].a = a;
+  l->segs[l->n].start = start;
+  l->segs[l->n].n = n;
+  l->owners[l->n] = owner;
+  cl_shared_ref(owner);
+  l->n++;
+  l->length += n;
+  l->totals.nulls += st.nulls;
+  l->totals.item_nulls += st.item_nulls;
+  l->totals.var_bytes += st.var_bytes;
+  return CLANCE_OK;
+}
+
+/* Copy the slices' rows into `acc` (empty) and let go of the slices. The
+ * accumulator must come out exactly as large as the slices were counted:
+ * page cuts depend on it. */
+static clance_status seg_copy(seg_list *l, const cl_field *f, cl_arr *acc, clance_error *err) {
+  uint64_t want = cl_arr_nbytes_of(f, l->length, &l->totals);
+  for (size_t k = 0; k < l->n; k++)
+    CL_TRY(cl_arr_append_from(acc, l->segs[k].a, l->segs[k].start, l->segs[k].n, err));
+  if (cl_arr_nbytes(acc) != want || acc->length != l->length)
+    return cl_err(err, CLANCE_EINTERNAL, "column \"%s\": copied page holds %zu bytes, counted %llu",
+                  f->name, cl_arr_nbytes(acc), (unsigned long long)want);
+  seg_release(l);
+  return CLANCE_OK;
+}
+
 static void job_free(page_job *j) {
   cl_arr_free(&j->acc);
+  seg_free(&j->rows);
   cl_page_enc_free(&j->page);
   free(j);
 }
@@ -109,7 +203,14 @@ static void writer_free(cl_file_writer *w) {
   }
   for (size_t i = 0; w->acc && i < w->schema.n_fields; i++)
     cl_arr_free(&w->acc[i]);
+  for (size_t i = 0; w->pages && i < w->schema.n_fields; i++)
+    seg_free(&w->pages[i]);
+  for (size_t k = 0; k < w->n_held; k++)
+    cl_shared_unref(w->held[k].s);
+  free(w->held);
   free(w->acc);
+  free(w->pages);
+  free(w->copied);
   free(w->page_start);
   cl_schema_free(&w->schema);
   cl_page_enc_free(&w->page);
@@ -149,8 +250,10 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
     w->sync_init = 1;
   }
   w->acc = cl_calloc(n ? n : 1, sizeof *w->acc, err);
+  w->pages = cl_calloc(n ? n : 1, sizeof *w->pages, err);
+  w->copied = cl_calloc(n ? n : 1, 1, err);
   w->page_start = cl_calloc(n ? n : 1, sizeof *w->page_start, err);
-  if (!w->acc || !w->page_start || !(w->path = cl_strdup(path, err))) {
+  if (!w->acc || !w->pages || !w->copied || !w->page_start || !(w->path = cl_strdup(path, err))) {
     st = err->code;
     goto fail;
   }
@@ -164,12 +267,40 @@ fail:
   return st;
 }
 
-static clance_status encode_page(const cl_file_writer *w, size_t i, const cl_arr *a,
-                                 uint64_t first_row, cl_page_enc *page, clance_error *err) {
+/* Rows and bytes of column i's open page. */
+static int64_t open_rows(const cl_file_writer *w, size_t i) {
+  return w->acc[i].length + w->pages[i].length;
+}
+
+static uint64_t open_bytes(const cl_file_writer *w, size_t i) {
+  if (w->copied[i])
+    return cl_arr_nbytes(&w->acc[i]);
+  return cl_arr_nbytes_of(&w->schema.fields[i], w->pages[i].length, &w->pages[i].totals);
+}
+
+/* Encode a page: its rows are `acc` (copied) or `rows` (in place). 2.1+
+ * encoders read one array: rows in place are copied into `acc` (empty)
+ * first and let go of. */
+static clance_status encode_page(const cl_file_writer *w, size_t i, cl_arr *acc, seg_list *rows,
+                                 int in_place, uint64_t first_row, cl_page_enc *page,
+                                 clance_error *err) {
   const cl_field *f = &w->schema.fields[i];
-  if (w->opts.version == CL_FILE_V2_0)
-    return cl_encode20_page(f, a, page, err);
-  return cl_encode21_page(f, a, first_row, w->opts.version, page, err);
+  if (w->opts.version == CL_FILE_V2_0) {
+    cl_page_src src;
+    memset(&src, 0, sizeof src);
+    if (in_place) {
+      src.segs = rows->segs;
+      src.n_segs = rows->n;
+      src.length = rows->length;
+      src.totals = rows->totals;
+    } else {
+      src.arr = acc;
+    }
+    return cl_encode20_page(f, &src, page, err);
+  }
+  if (in_place)
+    CL_TRY(seg_copy(rows, f, acc, err));
+  return cl_encode21_page(f, acc, first_row, w->opts.version, page, err);
 }
 
 /* Worker: encode one job, then write every encoded job at the head of the
@@ -178,7 +309,7 @@ static void run_job(void *arg) {
   page_job *j = arg;
   cl_file_writer *w = j->w;
   cl_err_clear(&j->err);
-  j->st = encode_page(w, j->col, &j->acc, j->first_row, &j->page, &j->err);
+  j->st = encode_page(w, j->col, &j->acc, &j->rows, j->in_place, j->first_row, &j->page, &j->err);
   pthread_mutex_lock(&w->mu);
   j->done = 1;
   if (w->writing) {
@@ -201,6 +332,7 @@ static void run_job(void *arg) {
     if (!st)
       st = cl_container_add_page(&w->c, h->col, &h->page, &e);
     cl_arr_reset(&h->acc);
+    seg_release(&h->rows); /* (the batches go when the caller sees them unused) */
     pthread_mutex_lock(&w->mu);
     if (st && !w->failed) {
       w->failed = st;
@@ -219,8 +351,7 @@ static void run_job(void *arg) {
 }
 
 static clance_status submit_page(cl_file_writer *w, size_t i, clance_error *err) {
-  cl_arr *a = &w->acc[i];
-  uint64_t cost = 2 * (uint64_t)cl_arr_nbytes(a); /* values + their encoding */
+  uint64_t cost = 2 * open_bytes(w, i); /* values + their encoding */
   pthread_mutex_lock(&w->mu);
   while (w->head && w->inflight + cost > w->inflight_limit && !w->failed)
     pthread_cond_wait(&w->cv, &w->mu);
@@ -245,14 +376,23 @@ static clance_status submit_page(cl_file_writer *w, size_t i, clance_error *err)
     j->w = w;
     j->col = i;
   }
-  cl_arr t = j->acc; /* swap: the job takes the full buffer, the column an empty one */
-  j->acc = *a;
-  *a = t;
+  /* swap: the job takes the full page, the column an empty one */
+  j->in_place = !w->copied[i];
+  if (j->in_place) {
+    seg_list t = j->rows;
+    j->rows = w->pages[i];
+    w->pages[i] = t;
+  } else {
+    cl_arr t = j->acc;
+    j->acc = w->acc[i];
+    w->acc[i] = t;
+  }
+  w->copied[i] = 0;
   j->next = NULL;
   j->done = 0;
   j->first_row = w->page_start[i];
   j->cost = cost;
-  w->page_start[i] += (uint64_t)j->acc.length;
+  w->page_start[i] += (uint64_t)(j->in_place ? j->rows.length : j->acc.length);
   pthread_mutex_lock(&w->mu);
   if (w->tail)
     w->tail->next = j;
@@ -271,33 +411,114 @@ static clance_status submit_page(cl_file_writer *w, size_t i, clance_error *err)
 }
 
 static clance_status flush_column(cl_file_writer *w, size_t i, clance_error *err) {
-  cl_arr *a = &w->acc[i];
-  if (a->length == 0)
+  int64_t rows = open_rows(w, i);
+  if (rows == 0)
     return CLANCE_OK;
   if (w->opts.pool)
     return submit_page(w, i, err);
-  CL_TRY(encode_page(w, i, a, w->page_start[i], &w->page, err));
-  CL_TRY(cl_container_add_page(&w->c, i, &w->page, err));
-  w->page_start[i] += (uint64_t)a->length;
-  cl_arr_reset(a);
+  int in_place = !w->copied[i];
+  clance_status st = encode_page(w, i, &w->acc[i], &w->pages[i], in_place, w->page_start[i],
+                                 &w->page, err);
+  if (!st)
+    st = cl_container_add_page(&w->c, i, &w->page, err);
+  w->page_start[i] += (uint64_t)rows;
+  cl_arr_reset(&w->acc[i]);
+  seg_release(&w->pages[i]);
+  w->copied[i] = 0;
+  return st;
+}
+
+/* Let go of held batches no page points into any more. */
+static void drop_unused(cl_file_writer *w) {
+  size_t k = 0;
+  for (size_t i = 0; i < w->n_held; i++) {
+    held_batch *h = &w->held[i];
+    if (cl_shared_refs(h->s) == 1) { /* only ours */
+      w->retained -= h->bytes;
+      cl_shared_unref(h->s);
+    } else {
+      w->held[k++] = *h;
+    }
+  }
+  w->n_held = k;
+}
+
+/* Column i's open page stops pointing into input batches: its rows are
+ * copied, and so are the rest of the page's. */
+static clance_status copy_open_page(cl_file_writer *w, size_t i, clance_error *err) {
+  if (w->copied[i])
+    return CLANCE_OK;
+  w->copied[i] = 1;
+  return seg_copy(&w->pages[i], &w->schema.fields[i], &w->acc[i], err);
+}
+
+/* Keep the batches held by open pages within half the budget: the pages
+ * pointing into the oldest ones are copied (the batches that only queued
+ * pages hold are bounded by the queue's own limit). */
+static clance_status trim_held(cl_file_writer *w, clance_error *err) {
+  drop_unused(w);
+  uint64_t budget = w->opts.max_buffer_bytes ? w->opts.max_buffer_bytes : DEFAULT_BUFFER_BYTES;
+  for (size_t k = 0; k < w->n_held && w->retained > budget / 2; k++) {
+    cl_shared *s = w->held[k].s;
+    for (size_t i = 0; i < w->schema.n_fields; i++) {
+      const seg_list *l = &w->pages[i];
+      for (size_t j = 0; !w->copied[i] && j < l->n; j++)
+        if (l->owners[j] == s) {
+          CL_TRY(copy_open_page(w, i, err));
+          break;
+        }
+    }
+    if (cl_shared_refs(s) == 1) {
+      drop_unused(w);
+      k = (size_t)-1; /* start over: entries moved */
+    }
+  }
   return CLANCE_OK;
 }
 
-clance_status cl_file_writer_write(cl_file_writer *w, const struct ArrowArray *batch, int64_t start,
-                                   int64_t n, clance_error *err) {
+/* Bytes of a batch's rows as columns would count them, roughly (validity
+ * counted whenever a bitmap is present). */
+static uint64_t batch_bytes(const cl_file_writer *w, const struct ArrowArray *b) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < w->schema.n_fields; i++) {
+    const cl_field *f = &w->schema.fields[i];
+    const struct ArrowArray *c = b->children[i];
+    cl_rows_stats t;
+    memset(&t, 0, sizeof t);
+    int64_t len = b->length;
+    if (len <= 0)
+      continue;
+    t.nulls = cl_array_validity(c) != NULL;
+    if (f->type == CL_TYPE_FIXED_SIZE_LIST)
+      t.item_nulls = cl_array_validity(c->children[0]) != NULL;
+    else if (cl_type_is_binary_like(f->type))
+      cl_array_rows_stats(f, c, b->offset, len, &t);
+    sum += cl_arr_nbytes_of(f, len, &t);
+  }
+  return sum;
+}
+
+static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *batch, cl_shared *owner,
+                                 int64_t start, int64_t n, clance_error *err) {
   uint64_t cap = w->opts.max_rows_per_page;
   for (size_t i = 0; i < w->schema.n_fields; i++) {
+    const cl_field *f = &w->schema.fields[i];
     const struct ArrowArray *col = batch->children[i];
     /* A struct batch's offset applies to its children too. */
     int64_t s = start + batch->offset, left = n;
     while (left > 0) {
-      int64_t take = left;
-      if (cap && (uint64_t)w->acc[i].length + (uint64_t)take > cap)
-        take = (int64_t)(cap - (uint64_t)w->acc[i].length);
-      CL_TRY(cl_arr_append_from(&w->acc[i], col, s, take, err));
+      int64_t take = left, have = open_rows(w, i);
+      if (cap && (uint64_t)have + (uint64_t)take > cap)
+        take = (int64_t)(cap - (uint64_t)have);
+      if (!owner || w->pages[i].n >= MAX_PAGE_SLICES)
+        CL_TRY(copy_open_page(w, i, err));
+      if (w->copied[i])
+        CL_TRY(cl_arr_append_from(&w->acc[i], col, s, take, err));
+      else
+        CL_TRY(seg_push(&w->pages[i], f, owner, col, s, take, err));
       s += take;
       left -= take;
-      if ((cap && (uint64_t)w->acc[i].length >= cap) || cl_arr_nbytes(&w->acc[i]) >= w->opts.page_bytes)
+      if ((cap && (uint64_t)open_rows(w, i) >= cap) || open_bytes(w, i) >= w->opts.page_bytes)
         CL_TRY(flush_column(w, i, err));
     }
   }
@@ -305,12 +526,43 @@ clance_status cl_file_writer_write(cl_file_writer *w, const struct ArrowArray *b
   return CLANCE_OK;
 }
 
+clance_status cl_file_writer_write(cl_file_writer *w, const struct ArrowArray *batch, int64_t start,
+                                   int64_t n, clance_error *err) {
+  return append_rows(w, batch, NULL, start, n, err);
+}
+
+clance_status cl_file_writer_write_shared(cl_file_writer *w, cl_shared *batch, int64_t start,
+                                          int64_t n, clance_error *err) {
+  const struct ArrowArray *b = cl_shared_array(batch);
+  drop_unused(w);
+  if (!w->n_held || w->held[w->n_held - 1].s != batch) {
+    if (w->n_held == w->cap_held) {
+      size_t cap = w->cap_held ? 2 * w->cap_held : 16;
+      held_batch *nh = realloc(w->held, cap * sizeof *nh);
+      if (!nh)
+        return cl_err_nomem(err, "input batches");
+      w->held = nh;
+      w->cap_held = cap;
+    }
+    cl_shared_ref(batch);
+    w->held[w->n_held].s = batch;
+    w->held[w->n_held].bytes = batch_bytes(w, b);
+    w->retained += w->held[w->n_held].bytes;
+    w->n_held++;
+  }
+  return append_rows(w, b, batch, start, n, err);
+}
+
+clance_status cl_file_writer_release_unused(cl_file_writer *w, clance_error *err) {
+  return trim_held(w, err);
+}
+
 uint64_t cl_file_writer_rows(const cl_file_writer *w) { return w->rows; }
 
 int cl_file_writer_reached(cl_file_writer *w, uint64_t limit) {
   uint64_t acc = 0;
   for (size_t i = 0; i < w->schema.n_fields; i++)
-    acc += cl_arr_nbytes(&w->acc[i]);
+    acc += open_bytes(w, i);
   if (!w->opts.pool)
     return cl_container_pos(&w->c) + acc >= limit;
   /* Queued pages encode to at most about their cost (twice their values)
@@ -336,7 +588,7 @@ uint64_t cl_file_writer_bytes(const cl_file_writer *w) {
     b = cl_container_pos(&w->c);
   }
   for (size_t i = 0; i < w->schema.n_fields; i++)
-    b += cl_arr_nbytes(&w->acc[i]);
+    b += open_bytes(w, i);
   return b;
 }
 
@@ -400,6 +652,7 @@ static clance_status finish(cl_file_writer *w, int keep, uint64_t *out_rows, uin
   *out_size = size;
   if (keep && !st) {
     /* Idle: the column buffers and their capacity stay for the next file. */
+    drop_unused(w);
     w->rows = 0;
     w->pos = 0;
     memset(w->page_start, 0, (n ? n : 1) * sizeof *w->page_start);

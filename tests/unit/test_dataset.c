@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "arrow/array.h"
+#include "file/file.h"
 #include "io/fs.h"
+#include "util/pool.h"
 #include "test.h"
 #include "testdata.h"
 
@@ -613,6 +615,134 @@ static void roundtrip_types(const char *version) {
   cl_test_rmtree(dir);
 }
 
+/* Batches of every writable type with nulls, of uneven lengths, with struct
+ * and child offsets (slices), from a fixed seed. */
+#define IP_BATCHES 24
+static clance_status in_place_batches(const cl_schema *s, struct ArrowArray *out, int64_t *rows,
+                                      clance_error *err) {
+  td_rng r = {0xC0FFEE};
+  *rows = 0;
+  for (int k = 0; k < IP_BATCHES; k++) {
+    int64_t n = 50 + (int64_t)(td_next(&r) % 2500), boff = k % 3;
+    struct ArrowArray kids[32];
+    for (size_t c = 0; c < s->n_fields; c++) {
+      cl_arr a;
+      CL_TRY(cl_arr_init(&a, &s->fields[c], err));
+      int64_t coff = (int64_t)((k + c) % 4);
+      int null_pct = k % 5 == 2 && c == 3 ? 100 : k % 4 == 0 ? 0 : 10;
+      size_t max_str = !strcmp(s->fields[c].name, "long") ? 700 : 20;
+      clance_status st = td_fill(&a, &s->fields[c], n + coff + boff, null_pct, max_str, &r, err);
+      if (!st)
+        st = cl_arr_export(&a, &kids[c], err);
+      cl_arr_free(&a);
+      CL_TRY(st);
+      kids[c].offset = coff; /* the child's rows start later: a slice */
+      kids[c].length = n + boff;
+      kids[c].null_count = -1;
+    }
+    CL_TRY(cl_struct_array_export(n + boff, kids, s->n_fields, &out[k], err));
+    out[k].offset = boff;
+    out[k].length = n;
+    *rows += n;
+  }
+  return CLANCE_OK;
+}
+
+static int read_file_bytes(const char *path, cl_buf *b) {
+  clance_error err;
+  b->len = 0;
+  return cl_file_read_all(path, (size_t)1 << 30, b, &err) == CLANCE_OK;
+}
+
+/* Pages built from input rows in place (the default of clance_write_fragments:
+ * batches kept alive, slices written from them, open pages copied when they
+ * hold too many batches) are byte for byte the pages built from copied rows
+ * (cl_file_writer_write), in every format, with and without threads, with
+ * small and default page sizes and buffer budgets. */
+static void test_in_place_pages(void) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("inplace");
+  const char *spec =
+      "b:bool,i8:int8,i16:int16,i32:int32,i64:int64,f64:float64,s:string,ls:large_string,"
+      "bin:binary,lbin:large_binary,ts:timestamp(us),v8:vector(float32,8),long:string,nn:int64!";
+  const char *versions[] = {"2.0", "2.1", "2.2"};
+  cl_file_version fv[] = {CL_FILE_V2_0, CL_FILE_V2_1, CL_FILE_V2_2};
+  struct {
+    uint64_t page_bytes, rows_per_page, buffer_bytes;
+  } cfg[] = {{0, 0, 0}, {16 << 10, 700, 0}, {0, 0, 256 << 10}, {4 << 10, 0, 64 << 10}};
+  cl_schema s;
+  REQUIRE_OK(cl_schema_parse_spec(spec, &s, &err), &err);
+  int32_t next = 0;
+  cl_schema_assign_ids(&s, &next);
+  cl_buf want = CL_BUF_INIT, got = CL_BUF_INIT;
+  for (size_t v = 0; v < 3; v++) {
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
+      /* Reference: rows copied into accumulators, single-threaded. */
+      struct ArrowArray batches[IP_BATCHES];
+      int64_t rows;
+      REQUIRE_OK(in_place_batches(&s, batches, &rows, &err), &err);
+      cl_file_writer_opts fo;
+      memset(&fo, 0, sizeof fo);
+      fo.version = fv[v];
+      fo.page_bytes = cfg[c].page_bytes;
+      fo.max_rows_per_page = cfg[c].rows_per_page;
+      fo.max_buffer_bytes = cfg[c].buffer_bytes;
+      fo.no_fsync = 1;
+      char ref[4300];
+      snprintf(ref, sizeof ref, "%s/ref-%zu-%zu.lance", dir, v, c);
+      cl_file_writer *fw;
+      REQUIRE_OK(cl_file_writer_open(ref, &s, &fo, &fw, &err), &err);
+      for (int k = 0; k < IP_BATCHES; k++) {
+        CHECK_OK(cl_file_writer_write(fw, &batches[k], 0, batches[k].length, &err), &err);
+        batches[k].release(&batches[k]);
+      }
+      uint64_t nrows, size;
+      cl_file_layout lay;
+      REQUIRE_OK(cl_file_writer_finish(fw, &nrows, &size, &lay, &err), &err);
+      cl_file_layout_free(&lay);
+      CHECK_EQ_U64(nrows, rows);
+      REQUIRE(read_file_bytes(ref, &want));
+      for (unsigned threads = 1; threads <= 3; threads += 2) {
+        REQUIRE_OK(in_place_batches(&s, batches, &rows, &err), &err);
+        struct ArrowArrayStream stream;
+        REQUIRE_OK(cl_stream_from_batches(&s, batches, IP_BATCHES, &stream, &err), &err);
+        char uri[4300];
+        snprintf(uri, sizeof uri, "%s/t-%zu-%zu-%u.lance", dir, v, c, threads);
+        clance_write_options o;
+        clance_write_options_init(&o);
+        o.data_storage_version = versions[v];
+        o.page_bytes = cfg[c].page_bytes;
+        o.max_rows_per_group = cfg[c].rows_per_page;
+        o.max_buffer_bytes = cfg[c].buffer_bytes;
+        o.num_threads = threads;
+        o.no_fsync = 1;
+        clance_fragments *f;
+        REQUIRE_OK(clance_write_fragments(uri, NULL, &stream, &o, &f, &err), &err);
+        REQUIRE(clance_fragments_count(f) == 1);
+        char *json;
+        REQUIRE_OK(clance_fragments_to_json(f, &json, &err), &err);
+        const char *pth = strstr(json, "\"path\": \"");
+        REQUIRE(pth);
+        pth += 9;
+        char file[4400];
+        snprintf(file, sizeof file, "%s/data/%.*s", uri, (int)(strchr(pth, '"') - pth), pth);
+        clance_free(json);
+        clance_fragments_free(f);
+        REQUIRE(read_file_bytes(file, &got));
+        if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0) {
+          fprintf(stderr, "format %s, config %zu, %u threads: the file differs from the copied "
+                  "rows' (%zu vs %zu bytes)\n", versions[v], c, threads, got.len, want.len);
+          cl_test_failures++;
+        }
+      }
+    }
+  }
+  cl_buf_free(&want);
+  cl_buf_free(&got);
+  cl_schema_free(&s);
+  cl_test_rmtree(dir);
+}
+
 static void test_types_21(void) { roundtrip_types(NULL); }
 static void test_types_20(void) { roundtrip_types("2.0"); }
 static void test_types_22(void) { roundtrip_types("2.2"); }
@@ -629,5 +759,6 @@ int main(void) {
   RUN(test_types_21);
   RUN(test_types_20);
   RUN(test_types_22);
+  RUN(test_in_place_pages);
   TEST_MAIN_END();
 }
