@@ -46,6 +46,30 @@ int64_t cl_bits_count_zero(const uint8_t *bits, int64_t off, int64_t n) {
   return n - ones;
 }
 
+/* Blocks of branch-free comparisons (vectorised), then the exact place. */
+#define OFFSETS_FIRST_BAD(T)                                                        \
+  static int64_t offsets_first_bad_##T(const T *o, int64_t n) {                     \
+    if (o[0] < 0)                                                                   \
+      return 0;                                                                     \
+    for (int64_t b = 1; b <= n; b += 4096) {                                        \
+      int64_t e = b + 4096 <= n + 1 ? b + 4096 : n + 1;                             \
+      int bad = 0;                                                                  \
+      for (int64_t i = b; i < e; i++)                                               \
+        bad |= o[i] < o[i - 1];                                                     \
+      if (bad)                                                                      \
+        for (int64_t i = b; i < e; i++)                                             \
+          if (o[i] < o[i - 1])                                                      \
+            return i;                                                               \
+    }                                                                               \
+    return -1;                                                                      \
+  }
+OFFSETS_FIRST_BAD(int32_t)
+OFFSETS_FIRST_BAD(int64_t)
+
+int64_t cl_offsets_first_bad(const void *o, int large, int64_t n) {
+  return large ? offsets_first_bad_int64_t(o, n) : offsets_first_bad_int32_t(o, n);
+}
+
 int64_t cl_array_null_count(const struct ArrowArray *a) {
   if (a->null_count >= 0)
     return a->null_count;
@@ -104,14 +128,11 @@ clance_status cl_array_validate(const cl_field *f, const struct ArrowArray *a, c
     if (!a->buffers[1] || !a->buffers[2])
       return cl_err(err, CLANCE_EINVAL, "column %s: offsets or data buffer is NULL", what);
     int large = cl_type_is_large(f->type);
-    int64_t prev = -1;
-    for (int64_t i = a->offset; i <= end; i++) {
-      int64_t o = large ? ((const int64_t *)a->buffers[1])[i] : ((const int32_t *)a->buffers[1])[i];
-      if (o < 0 || o < prev)
-        return cl_err(err, CLANCE_EINVAL, "column %s: offsets are negative or decreasing at %lld",
-                      what, (long long)(i - a->offset));
-      prev = o;
-    }
+    const uint8_t *o = (const uint8_t *)a->buffers[1] + (size_t)a->offset * (large ? 8 : 4);
+    int64_t bad = cl_offsets_first_bad(o, large, a->length);
+    if (bad >= 0)
+      return cl_err(err, CLANCE_EINVAL, "column %s: offsets are negative or decreasing at %lld",
+                    what, (long long)bad);
     return CLANCE_OK;
   }
   case CL_TYPE_FIXED_SIZE_LIST:
@@ -129,16 +150,13 @@ clance_status cl_array_validate(const cl_field *f, const struct ArrowArray *a, c
       if (!a->buffers[1])
         return cl_err(err, CLANCE_EINVAL, "column %s: list offsets buffer is NULL", what);
       int large = f->type == CL_TYPE_LARGE_LIST;
-      int64_t prev = -1;
-      for (int64_t i = a->offset; i <= end; i++) {
-        int64_t o = large ? ((const int64_t *)a->buffers[1])[i]
-                          : ((const int32_t *)a->buffers[1])[i];
-        if (o < 0 || o < prev)
-          return cl_err(err, CLANCE_EINVAL, "column %s: list offsets decrease at %lld", what,
-                        (long long)(i - a->offset));
-        prev = o;
-      }
-      need = prev;
+      const uint8_t *o = (const uint8_t *)a->buffers[1] + (size_t)a->offset * (large ? 8 : 4);
+      int64_t bad = cl_offsets_first_bad(o, large, a->length);
+      if (bad >= 0)
+        return cl_err(err, CLANCE_EINVAL, "column %s: list offsets decrease at %lld", what,
+                      (long long)bad);
+      need = large ? ((const int64_t *)(const void *)o)[a->length]
+                   : ((const int32_t *)(const void *)o)[a->length];
     }
     const struct ArrowArray *c = a->children[0];
     if (c->length + c->offset < need)

@@ -32,6 +32,11 @@ static inline int cl_array_valid(const struct ArrowArray *a, int64_t i) {
   return cl_bit_get(v, i + a->offset);
 }
 
+/* The first i in [0, n] at which offsets o[0..n] (int32, or int64 when
+ * `large`) are negative or below o[i - 1]; -1 when they are non-negative and
+ * never decrease. */
+int64_t cl_offsets_first_bad(const void *o, int large, int64_t n);
+
 /* Number of nulls among elements [0, n) (computes when null_count is -1). */
 int64_t cl_array_null_count(const struct ArrowArray *a);
 

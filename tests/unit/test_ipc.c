@@ -1496,7 +1496,49 @@ static void test_zero_copy_streams(void) {
   unlink(path);
 }
 
+/* The offsets check that the IPC reader and cl_array_validate share: the
+ * first bad position, in either width, inside and past a block. */
+static void test_offsets_check(void) {
+  int32_t a[9000];
+  int64_t b[9000];
+  for (int i = 0; i < 9000; i++) {
+    a[i] = i / 3;
+    b[i] = (int64_t)i * 5;
+  }
+  CHECK(cl_offsets_first_bad(a, 0, 8999) == -1);
+  CHECK(cl_offsets_first_bad(b, 1, 8999) == -1);
+  CHECK(cl_offsets_first_bad(a, 0, 0) == -1);
+  a[4097] = 0;
+  b[5000] = b[4999] - 1;
+  CHECK(cl_offsets_first_bad(a, 0, 8999) == 4097);
+  CHECK(cl_offsets_first_bad(a, 0, 4096) == -1); /* the bad one lies past n */
+  CHECK(cl_offsets_first_bad(b, 1, 8999) == 5000);
+  a[0] = -1;
+  CHECK(cl_offsets_first_bad(a, 0, 8999) == 0);
+  /* validation reports the position relative to the array's offset */
+  cl_field f;
+  memset(&f, 0, sizeof f);
+  f.name = (char *)"s";
+  f.type = CL_TYPE_UTF8;
+  f.nullable = 1;
+  int32_t offs[] = {0, 2, 4, 6, 5, 8};
+  const void *bufs[3] = {NULL, offs, "abcdefgh"};
+  struct ArrowArray arr;
+  memset(&arr, 0, sizeof arr);
+  arr.length = 3;
+  arr.offset = 2;
+  arr.n_buffers = 3;
+  arr.buffers = bufs;
+  arr.release = (void (*)(struct ArrowArray *))(void *)free; /* never called */
+  clance_error err;
+  CHECK(cl_array_validate(&f, &arr, "s", &err) == CLANCE_EINVAL);
+  CHECK(strstr(err.message, "decreasing at 2") != NULL);
+  arr.length = 1;
+  CHECK(cl_array_validate(&f, &arr, "s", &err) == CLANCE_OK);
+}
+
 int main(void) {
+  RUN(test_offsets_check);
   RUN(test_all_types_roundtrip);
   RUN(test_sliced_input);
   RUN(test_empty);
