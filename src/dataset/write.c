@@ -20,6 +20,12 @@ void clance_write_options_init(clance_write_options *o) {
   o->mode = CLANCE_WRITE_AUTO;
 }
 
+/* A file whose footer is being written while the next one is filled. */
+typedef struct pending_file {
+  cl_written_file *f;
+  char name[64];
+} pending_file;
+
 typedef struct write_ctx {
   char *root;
   char *data_dir;
@@ -29,6 +35,8 @@ typedef struct write_ctx {
   cl_file_writer *cur;
   cl_file_writer *idle; /* finished, kept for its buffers */
   char cur_name[64];
+  pending_file *pend; /* finished files in order, not yet collected */
+  size_t n_pend, cap_pend;
   clance_fragments *out;
   uint64_t rows_done, bytes_done; /* progress: finished files */
   void (*on_progress)(void *ctx, uint64_t rows, uint64_t bytes);
@@ -129,24 +137,61 @@ static clance_status start_file(write_ctx *w, clance_error *err) {
   return st;
 }
 
+/* Turn finished files into fragments, in file order: those already done,
+ * or (wait) all of them. Every pending file is collected even after an
+ * error (its fragment is still listed, for remove_written). */
+static clance_status collect_files(write_ctx *w, int wait, clance_error *err) {
+  cl_file_writer *fw = w->cur ? w->cur : w->idle;
+  clance_status first = CLANCE_OK;
+  size_t k = 0;
+  for (; k < w->n_pend && (wait || cl_file_writer_file_done(fw, w->pend[k].f)); k++) {
+    uint64_t rows = 0, size = 0;
+    cl_file_layout layout;
+    clance_error e;
+    clance_status st = cl_file_writer_collect(fw, w->pend[k].f, &rows, &size, &layout, &e);
+    if (!st) {
+      uint32_t major, minor;
+      cl_file_version_manifest_pair(w->fopts.version, &major, &minor);
+      pb_fragment *f;
+      st = cl_fragment_new(w->pend[k].name, layout.field_ids, layout.column_indices, layout.n,
+                           major, minor, size, rows, &f, &e);
+      cl_file_layout_free(&layout);
+      if (!st)
+        st = cl_fragments_push(w->out, f, &e);
+      w->bytes_done += size;
+    }
+    if (st && !first) {
+      first = st;
+      *err = e;
+    }
+  }
+  if (k) {
+    memmove(w->pend, w->pend + k, (w->n_pend - k) * sizeof *w->pend);
+    w->n_pend -= k;
+  }
+  return first;
+}
+
 static clance_status finish_file(write_ctx *w, clance_error *err) {
-  uint64_t rows, size;
-  cl_file_layout layout;
   cl_file_writer *fw = w->cur;
+  if (w->n_pend == w->cap_pend) {
+    size_t cap = w->cap_pend ? 2 * w->cap_pend : 8;
+    pending_file *np = realloc(w->pend, cap * sizeof *np);
+    if (!np)
+      return cl_err_nomem(err, "finished files");
+    w->pend = np;
+    w->cap_pend = cap;
+  }
+  uint64_t rows = cl_file_writer_rows(fw);
+  cl_written_file *f;
+  CL_TRY(cl_file_writer_finish_async(fw, &f, err));
   w->cur = NULL;
-  CL_TRY(cl_file_writer_finish_keep(fw, &rows, &size, &layout, err));
   w->idle = fw;
-  uint32_t major, minor;
-  cl_file_version_manifest_pair(w->fopts.version, &major, &minor);
-  pb_fragment *f;
-  clance_status st = cl_fragment_new(w->cur_name, layout.field_ids, layout.column_indices, layout.n,
-                                     major, minor, size, rows, &f, err);
-  cl_file_layout_free(&layout);
-  if (!st)
-    st = cl_fragments_push(w->out, f, err);
+  w->pend[w->n_pend].f = f;
+  memcpy(w->pend[w->n_pend].name, w->cur_name, sizeof w->cur_name);
+  w->n_pend++;
   w->rows_done += rows;
-  w->bytes_done += size;
-  return st;
+  return collect_files(w, 0, err);
 }
 
 /* Remove the files of fragments written since `from` (the write failed). */
@@ -182,7 +227,7 @@ static clance_status check_batch(const write_ctx *w, const struct ArrowArray *b,
   return CLANCE_OK;
 }
 
-static clance_status write_all(write_ctx *w, struct ArrowArrayStream *stream, clance_error *err) {
+static clance_status write_rows(write_ctx *w, struct ArrowArrayStream *stream, clance_error *err) {
   for (uint64_t index = 0;; index++) {
     struct ArrowArray b;
     memset(&b, 0, sizeof b);
@@ -227,6 +272,15 @@ static clance_status write_all(write_ctx *w, struct ArrowArrayStream *stream, cl
   if (w->cur && cl_file_writer_rows(w->cur) > 0)
     return finish_file(w, err);
   return CLANCE_OK;
+}
+
+/* Write every batch; on return every finished file is a fragment in w->out
+ * (also on error, so that it can be removed). */
+static clance_status write_all(write_ctx *w, struct ArrowArrayStream *stream, clance_error *err) {
+  clance_status st = write_rows(w, stream, err);
+  clance_error e;
+  clance_status st2 = collect_files(w, 1, st ? &e : err);
+  return st ? st : st2;
 }
 
 clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *schema,
@@ -313,6 +367,7 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
   w.out = NULL;
 fail:
   cl_file_writer_free(w.idle);
+  free(w.pend);
   if (stream->release)
     stream->release(stream);
   clance_fragments_free(w.out);
@@ -360,6 +415,7 @@ clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_fil
   }
 fail:
   cl_file_writer_free(w.idle);
+  free(w.pend);
   cl_schema_free(&w.schema);
   cl_pool_free(w.fopts.pool);
   free(w.data_dir);

@@ -62,6 +62,23 @@ uint64_t cl_file_writer_bytes(const cl_file_writer *w);
 /* Exactly: have the bytes written plus buffered reached `limit`? The same
  * answer with or without a pool (may wait for queued pages). */
 int cl_file_writer_reached(cl_file_writer *w, uint64_t limit);
+/* A finished (or finishing) file of a writer, until collected. */
+typedef struct cl_written_file cl_written_file;
+/* Finish the current file without waiting for it: its pages are flushed and,
+ * with a pool, its footer is written (and the file fsynced) by a worker
+ * once its pages are, while the caller goes on; the writer is idle at once
+ * (start the next file with cl_file_writer_reopen). Every file must be
+ * collected with cl_file_writer_collect, in any order, before the writer is
+ * freed. On error the writer stays as it was (abort it). */
+clance_status cl_file_writer_finish_async(cl_file_writer *w, cl_written_file **out,
+                                          clance_error *err);
+/* Is the file finished (collect would not wait)? */
+int cl_file_writer_file_done(cl_file_writer *w, const cl_written_file *f);
+/* Wait for the file; its rows, size and layout, or the error that removed
+ * it. Frees f. */
+clance_status cl_file_writer_collect(cl_file_writer *w, cl_written_file *f, uint64_t *out_rows,
+                                     uint64_t *out_size, cl_file_layout *out_layout,
+                                     clance_error *err);
 /* Flush, write metadata and footer, close; frees w. */
 clance_status cl_file_writer_finish(cl_file_writer *w, uint64_t *out_rows, uint64_t *out_size,
                                     cl_file_layout *out_layout, clance_error *err);

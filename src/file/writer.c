@@ -44,9 +44,36 @@ typedef struct held_batch {
   uint64_t bytes;
 } held_batch;
 
+/* A data file of the writer: being written (cur), or finished or being
+ * finished by its footer job and not yet collected. */
+struct cl_written_file {
+  struct cl_written_file *next;
+  cl_container_writer c;
+  char *path;
+  uint64_t rows;
+  uint64_t pos;  /* bytes written (under mu with a pool) */
+  int done;      /* the footer is written (size) or the file removed (st, err) */
+  uint64_t size;
+  clance_status st;
+  clance_error err;
+};
+typedef struct cl_written_file file_slot;
+
+/* What a 2.1+ page of a column is encoded in: an array its rows kept in
+ * place are copied into for the encoder. Idle ones are kept per column for
+ * the next page (at most as many as that column's pages being encoded at
+ * once, usually one), so that pages are not copied into fresh memory. */
+typedef struct enc_scratch {
+  struct enc_scratch *next;
+  cl_arr acc;
+} enc_scratch;
+
 typedef struct page_job {
   struct page_job *next;
   struct cl_file_writer *w;
+  file_slot *file; /* where the page goes */
+  int footer;      /* instead: finish `file` with descriptor fd */
+  cl_buf fd;
   size_t col;
   cl_arr acc;        /* the page's rows when copied; else scratch for 2.1+ */
   seg_list rows;     /* the page's rows in place (in_place) */
@@ -60,19 +87,20 @@ typedef struct page_job {
 } page_job;
 
 struct cl_file_writer {
-  cl_container_writer c;
+  file_slot *cur;       /* the file being written, NULL when idle */
+  file_slot *finishing; /* finished files not yet collected (under mu) */
   cl_file_writer_opts opts;
   cl_schema schema;
   cl_arr *acc;          /* per column: the open page's rows when copied */
   seg_list *pages;      /* per column: the open page's rows in place */
   unsigned char *copied; /* per column: the open page is in acc */
   uint64_t *page_start; /* first row of the page being accumulated */
+  enc_scratch **scratch; /* per column: idle scratch (under mu with a pool) */
   held_batch *held;     /* batches slices point into (caller's thread only) */
   size_t n_held, cap_held;
   uint64_t retained;    /* their bytes */
   uint64_t rows;
   cl_page_enc page;
-  char *path;
   /* pipelined mode (opts.pool != NULL); all below under mu */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -82,7 +110,6 @@ struct cl_file_writer {
   int writing;           /* a worker is writing jobs at the head */
   uint64_t inflight, inflight_limit;
   uint64_t n_queued;     /* jobs in the queue */
-  uint64_t pos;          /* container position (bytes written) */
   clance_status failed;
   clance_error ferr;
 };
@@ -172,6 +199,11 @@ static clance_status seg_copy(seg_list *l, const cl_field *f, cl_arr *acc, clanc
   return CLANCE_OK;
 }
 
+static void scratch_free(enc_scratch *sc) {
+  cl_arr_free(&sc->acc);
+  free(sc);
+}
+
 static void job_free(page_job *j) {
   cl_arr_free(&j->acc);
   seg_free(&j->rows);
@@ -208,13 +240,30 @@ static void writer_free(cl_file_writer *w) {
   for (size_t k = 0; k < w->n_held; k++)
     cl_shared_unref(w->held[k].s);
   free(w->held);
+  for (size_t i = 0; w->scratch && i < w->schema.n_fields; i++)
+    while (w->scratch[i]) {
+      enc_scratch *sc = w->scratch[i];
+      w->scratch[i] = sc->next;
+      scratch_free(sc);
+    }
+  free(w->scratch);
   free(w->acc);
   free(w->pages);
   free(w->copied);
   free(w->page_start);
   cl_schema_free(&w->schema);
   cl_page_enc_free(&w->page);
-  free(w->path);
+  if (w->cur) {
+    cl_container_abort(&w->cur->c);
+    free(w->cur->path);
+    free(w->cur);
+  }
+  while (w->finishing) { /* (done: drained above) */
+    file_slot *f = w->finishing;
+    w->finishing = f->next;
+    free(f->path);
+    free(f);
+  }
   free(w);
 }
 
@@ -229,7 +278,6 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
   w->opts = *opts;
   if (!w->opts.page_bytes)
     w->opts.page_bytes = 8u << 20;
-  w->c.file.fd = -1;
   clance_status st;
   CL_CHECK(st, cl_schema_copy(schema, &w->schema, err));
   size_t n = w->schema.n_fields;
@@ -252,14 +300,15 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
   w->acc = cl_calloc(n ? n : 1, sizeof *w->acc, err);
   w->pages = cl_calloc(n ? n : 1, sizeof *w->pages, err);
   w->copied = cl_calloc(n ? n : 1, 1, err);
+  w->scratch = cl_calloc(n ? n : 1, sizeof *w->scratch, err);
   w->page_start = cl_calloc(n ? n : 1, sizeof *w->page_start, err);
-  if (!w->acc || !w->pages || !w->copied || !w->page_start || !(w->path = cl_strdup(path, err))) {
+  if (!w->acc || !w->pages || !w->copied || !w->scratch || !w->page_start) {
     st = err->code;
     goto fail;
   }
   for (size_t i = 0; i < n; i++)
     CL_CHECK(st, cl_arr_init(&w->acc[i], &w->schema.fields[i], err));
-  CL_CHECK(st, cl_container_create(&w->c, path, opts->version, n, !opts->no_fsync, err));
+  CL_CHECK(st, cl_file_writer_reopen(w, path, err));
   *out = w;
   return CLANCE_OK;
 fail:
@@ -278,10 +327,39 @@ static uint64_t open_bytes(const cl_file_writer *w, size_t i) {
   return cl_arr_nbytes_of(&w->schema.fields[i], w->pages[i].length, &w->pages[i].totals);
 }
 
-/* Encode a page: its rows are `acc` (copied) or `rows` (in place). 2.1+
- * encoders read one array: rows in place are copied into `acc` (empty)
- * first and let go of. */
-static clance_status encode_page(const cl_file_writer *w, size_t i, cl_arr *acc, seg_list *rows,
+static enc_scratch *scratch_get(cl_file_writer *w, size_t i, clance_error *err) {
+  if (w->opts.pool)
+    pthread_mutex_lock(&w->mu);
+  enc_scratch *sc = w->scratch[i];
+  if (sc)
+    w->scratch[i] = sc->next;
+  if (w->opts.pool)
+    pthread_mutex_unlock(&w->mu);
+  if (sc)
+    return sc;
+  if (!(sc = cl_calloc(1, sizeof *sc, err)))
+    return NULL;
+  if (cl_arr_init(&sc->acc, &w->schema.fields[i], err)) {
+    scratch_free(sc);
+    return NULL;
+  }
+  return sc;
+}
+
+static void scratch_put(cl_file_writer *w, size_t i, enc_scratch *sc) {
+  cl_arr_reset(&sc->acc);
+  if (w->opts.pool)
+    pthread_mutex_lock(&w->mu);
+  sc->next = w->scratch[i];
+  w->scratch[i] = sc;
+  if (w->opts.pool)
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Encode a page: its rows are `acc` (copied) or `rows` (in place). 2.0
+ * pages point into them; 2.1+ encoders read one array: rows in place are
+ * first copied into a scratch array and let go of. */
+static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_list *rows,
                                  int in_place, uint64_t first_row, cl_page_enc *page,
                                  clance_error *err) {
   const cl_field *f = &w->schema.fields[i];
@@ -298,9 +376,16 @@ static clance_status encode_page(const cl_file_writer *w, size_t i, cl_arr *acc,
     }
     return cl_encode20_page(f, &src, page, err);
   }
-  if (in_place)
-    CL_TRY(seg_copy(rows, f, acc, err));
-  return cl_encode21_page(f, acc, first_row, w->opts.version, page, err);
+  if (!in_place)
+    return cl_encode21_page(f, acc, first_row, w->opts.version, page, err);
+  enc_scratch *sc = scratch_get(w, i, err);
+  if (!sc)
+    return err->code;
+  clance_status st = seg_copy(rows, f, &sc->acc, err);
+  if (!st)
+    st = cl_encode21_page(f, &sc->acc, first_row, w->opts.version, page, err);
+  scratch_put(w, i, sc);
+  return st;
 }
 
 /* Worker: encode one job, then write every encoded job at the head of the
@@ -309,7 +394,9 @@ static void run_job(void *arg) {
   page_job *j = arg;
   cl_file_writer *w = j->w;
   cl_err_clear(&j->err);
-  j->st = encode_page(w, j->col, &j->acc, &j->rows, j->in_place, j->first_row, &j->page, &j->err);
+  j->st = CLANCE_OK;
+  if (!j->footer)
+    j->st = encode_page(w, j->col, &j->acc, &j->rows, j->in_place, j->first_row, &j->page, &j->err);
   pthread_mutex_lock(&w->mu);
   j->done = 1;
   if (w->writing) {
@@ -329,8 +416,31 @@ static void run_job(void *arg) {
     }
     pthread_mutex_unlock(&w->mu);
     clance_error e;
+    file_slot *fs = h->file;
+    if (h->footer) {
+      uint64_t size = 0;
+      if (!st)
+        st = cl_container_finish(&fs->c, &h->fd, &size, &e);
+      else
+        cl_container_abort(&fs->c); /* a page of it (or of an earlier file) failed */
+      pthread_mutex_lock(&w->mu);
+      if (st && !w->failed) {
+        w->failed = st;
+        w->ferr = e;
+      }
+      fs->st = st;
+      if (st)
+        fs->err = w->ferr; /* this file's error or the earlier one that stopped it */
+      fs->size = size;
+      fs->done = 1;
+      w->n_queued--;
+      cl_buf_free(&h->fd);
+      free(h);
+      pthread_cond_broadcast(&w->cv);
+      continue;
+    }
     if (!st)
-      st = cl_container_add_page(&w->c, h->col, &h->page, &e);
+      st = cl_container_add_page(&fs->c, h->col, &h->page, &e);
     cl_arr_reset(&h->acc);
     seg_release(&h->rows); /* (the batches go when the caller sees them unused) */
     pthread_mutex_lock(&w->mu);
@@ -338,7 +448,7 @@ static void run_job(void *arg) {
       w->failed = st;
       w->ferr = e;
     }
-    w->pos = cl_container_pos(&w->c);
+    fs->pos = cl_container_pos(&fs->c);
     w->inflight -= h->cost;
     w->n_queued--;
     h->next = w->spare[h->col];
@@ -389,6 +499,7 @@ static clance_status submit_page(cl_file_writer *w, size_t i, clance_error *err)
   }
   w->copied[i] = 0;
   j->next = NULL;
+  j->file = w->cur;
   j->done = 0;
   j->first_row = w->page_start[i];
   j->cost = cost;
@@ -420,7 +531,7 @@ static clance_status flush_column(cl_file_writer *w, size_t i, clance_error *err
   clance_status st = encode_page(w, i, &w->acc[i], &w->pages[i], in_place, w->page_start[i],
                                  &w->page, err);
   if (!st)
-    st = cl_container_add_page(&w->c, i, &w->page, err);
+    st = cl_container_add_page(&w->cur->c, i, &w->page, err);
   w->page_start[i] += (uint64_t)rows;
   cl_arr_reset(&w->acc[i]);
   seg_release(&w->pages[i]);
@@ -564,17 +675,17 @@ int cl_file_writer_reached(cl_file_writer *w, uint64_t limit) {
   for (size_t i = 0; i < w->schema.n_fields; i++)
     acc += open_bytes(w, i);
   if (!w->opts.pool)
-    return cl_container_pos(&w->c) + acc >= limit;
+    return cl_container_pos(&w->cur->c) + acc >= limit;
   /* Queued pages encode to at most about their cost (twice their values)
    * plus padding; only when that bound reaches the limit do we wait for
    * the exact size, so the decision never depends on timing. */
   pthread_mutex_lock(&w->mu);
-  uint64_t bound = w->pos + w->inflight + w->n_queued * 1024 + (1u << 20) + acc;
+  uint64_t bound = w->cur->pos + w->inflight + w->n_queued * 1024 + (1u << 20) + acc;
   pthread_mutex_unlock(&w->mu);
   if (bound < limit) /* a page being written counts in inflight until it is */
     return 0;
   drain(w);
-  return w->pos + acc >= limit;
+  return w->cur->pos + acc >= limit;
 }
 
 uint64_t cl_file_writer_bytes(const cl_file_writer *w) {
@@ -582,10 +693,10 @@ uint64_t cl_file_writer_bytes(const cl_file_writer *w) {
   if (w->opts.pool) {
     pthread_mutex_t *mu = (pthread_mutex_t *)&w->mu;
     pthread_mutex_lock(mu);
-    b = w->pos + w->inflight / 2;
+    b = w->cur ? w->cur->pos + w->inflight / 2 : 0;
     pthread_mutex_unlock(mu);
   } else {
-    b = cl_container_pos(&w->c);
+    b = w->cur ? cl_container_pos(&w->cur->c) : 0;
   }
   for (size_t i = 0; i < w->schema.n_fields; i++)
     b += open_bytes(w, i);
@@ -612,34 +723,101 @@ static clance_status descriptor(const cl_file_writer *w, cl_buf *out, clance_err
   return st;
 }
 
-static clance_status finish(cl_file_writer *w, int keep, uint64_t *out_rows, uint64_t *out_size,
-                            cl_file_layout *out_layout, clance_error *err) {
-  clance_status st = CLANCE_OK;
-  cl_buf fd = CL_BUF_INIT;
+clance_status cl_file_writer_finish_async(cl_file_writer *w, cl_written_file **out,
+                                          clance_error *err) {
+  *out = NULL;
   size_t n = w->schema.n_fields;
-  memset(out_layout, 0, sizeof *out_layout);
   for (size_t i = 0; i < n; i++)
-    CL_CHECK(st, flush_column(w, i, err));
-  if (w->opts.pool) {
-    drain(w);
-    if (w->failed) {
-      st = w->failed;
-      *err = w->ferr;
-      goto fail;
+    CL_TRY(flush_column(w, i, err));
+  cl_buf fd = CL_BUF_INIT;
+  CL_TRY(descriptor(w, &fd, err));
+  file_slot *fs = w->cur;
+  fs->rows = w->rows;
+  if (!w->opts.pool) {
+    uint64_t size = 0;
+    fs->st = cl_container_finish(&fs->c, &fd, &size, &fs->err);
+    fs->size = size;
+    fs->done = 1;
+    cl_buf_free(&fd);
+  } else {
+    /* The footer is written after the file's last page, by the worker that
+     * writes the pages, while the caller goes on with the next file. */
+    page_job *j = cl_calloc(1, sizeof *j, err);
+    if (!j) {
+      cl_buf_free(&fd);
+      return err->code;
+    }
+    j->w = w;
+    j->footer = 1;
+    j->file = fs;
+    j->fd = fd;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+      w->tail->next = j;
+    else
+      w->head = j;
+    w->tail = j;
+    w->n_queued++;
+    pthread_mutex_unlock(&w->mu);
+    if (cl_pool_submit(w->opts.pool, run_job, j, err)) {
+      run_job(j); /* not queued to a thread: run it here */
+      cl_err_clear(err);
     }
   }
-  CL_CHECK(st, descriptor(w, &fd, err));
-  uint64_t size;
-  st = cl_container_finish(&w->c, &fd, &size, err);
-  cl_buf_free(&fd);
+  /* Idle: the column buffers and their capacity stay for the next file. */
+  if (w->opts.pool)
+    pthread_mutex_lock(&w->mu);
+  fs->next = w->finishing;
+  w->finishing = fs;
+  if (w->opts.pool)
+    pthread_mutex_unlock(&w->mu);
+  w->cur = NULL;
+  drop_unused(w);
+  w->rows = 0;
+  memset(w->page_start, 0, (n ? n : 1) * sizeof *w->page_start);
+  *out = fs;
+  return CLANCE_OK;
+}
+
+int cl_file_writer_file_done(cl_file_writer *w, const cl_written_file *f) {
+  if (!w->opts.pool)
+    return 1;
+  pthread_mutex_lock(&w->mu);
+  int done = f->done;
+  pthread_mutex_unlock(&w->mu);
+  return done;
+}
+
+clance_status cl_file_writer_collect(cl_file_writer *w, cl_written_file *f, uint64_t *out_rows,
+                                     uint64_t *out_size, cl_file_layout *out_layout,
+                                     clance_error *err) {
+  memset(out_layout, 0, sizeof *out_layout);
+  if (w->opts.pool)
+    pthread_mutex_lock(&w->mu);
+  while (!f->done)
+    pthread_cond_wait(&w->cv, &w->mu);
+  for (file_slot **p = &w->finishing; *p; p = &(*p)->next)
+    if (*p == f) {
+      *p = f->next;
+      break;
+    }
+  if (w->opts.pool)
+    pthread_mutex_unlock(&w->mu);
+  clance_status st = f->st;
   if (st)
-    goto done;
+    *err = f->err;
+  *out_rows = f->rows;
+  *out_size = f->size;
+  free(f->path);
+  free(f);
+  if (st)
+    return st;
+  size_t n = w->schema.n_fields;
   out_layout->field_ids = cl_calloc(n ? n : 1, sizeof(int32_t), err);
   out_layout->column_indices = cl_calloc(n ? n : 1, sizeof(int32_t), err);
   if (!out_layout->field_ids || !out_layout->column_indices) {
-    st = err->code;
     cl_file_layout_free(out_layout);
-    goto done;
+    return err->code;
   }
   /* Every written field is a single leaf column, so 2.0 (all nodes) and
    * 2.1 (leaves only) list the same ids. */
@@ -648,26 +826,21 @@ static clance_status finish(cl_file_writer *w, int keep, uint64_t *out_rows, uin
     out_layout->column_indices[i] = (int32_t)i;
   }
   out_layout->n = n;
-  *out_rows = w->rows;
-  *out_size = size;
-  if (keep && !st) {
-    /* Idle: the column buffers and their capacity stay for the next file. */
-    drop_unused(w);
-    w->rows = 0;
-    w->pos = 0;
-    memset(w->page_start, 0, (n ? n : 1) * sizeof *w->page_start);
-    free(w->path);
-    w->path = NULL;
-    return CLANCE_OK;
+  return CLANCE_OK;
+}
+
+static clance_status finish(cl_file_writer *w, int keep, uint64_t *out_rows, uint64_t *out_size,
+                            cl_file_layout *out_layout, clance_error *err) {
+  memset(out_layout, 0, sizeof *out_layout);
+  cl_written_file *f;
+  clance_status st = cl_file_writer_finish_async(w, &f, err);
+  if (st) {
+    cl_file_writer_abort(w);
+    return st;
   }
-done:
-  writer_free(w);
-  return st;
-fail:
-  cl_buf_free(&fd);
-  drain(w);
-  cl_container_abort(&w->c);
-  writer_free(w);
+  st = cl_file_writer_collect(w, f, out_rows, out_size, out_layout, err);
+  if (st || !keep)
+    writer_free(w);
   return st;
 }
 
@@ -682,15 +855,23 @@ clance_status cl_file_writer_finish_keep(cl_file_writer *w, uint64_t *out_rows, 
 }
 
 clance_status cl_file_writer_reopen(cl_file_writer *w, const char *path, clance_error *err) {
-  if (!(w->path = cl_strdup(path, err)))
+  file_slot *fs = cl_calloc(1, sizeof *fs, err);
+  if (!fs)
     return err->code;
-  clance_status st = cl_container_create(&w->c, path, w->opts.version, w->schema.n_fields,
+  fs->c.file.fd = -1;
+  if (!(fs->path = cl_strdup(path, err))) {
+    free(fs);
+    return err->code;
+  }
+  clance_status st = cl_container_create(&fs->c, path, w->opts.version, w->schema.n_fields,
                                          !w->opts.no_fsync, err);
   if (st) {
-    free(w->path);
-    w->path = NULL;
+    free(fs->path);
+    free(fs);
+    return st;
   }
-  return st;
+  w->cur = fs;
+  return CLANCE_OK;
 }
 
 void cl_file_writer_free(cl_file_writer *w) {
@@ -701,7 +882,5 @@ void cl_file_writer_free(cl_file_writer *w) {
 void cl_file_writer_abort(cl_file_writer *w) {
   if (!w)
     return;
-  drain(w);
-  cl_container_abort(&w->c);
-  writer_free(w);
+  writer_free(w); /* (drains, then removes the file being written) */
 }

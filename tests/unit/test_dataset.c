@@ -1,5 +1,6 @@
 /* End-to-end tests of the public API: write fragments from Arrow streams,
  * exchange them as JSON, commit, reopen and scan, and the error cases. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -743,6 +744,74 @@ static void test_in_place_pages(void) {
   cl_test_rmtree(dir);
 }
 
+/* A stream that fails at batch `fail_at` of an inner stream. */
+typedef struct failing_stream {
+  struct ArrowArrayStream inner;
+  int n, fail_at;
+} failing_stream;
+
+static int fs_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
+  failing_stream *f = s->private_data;
+  return f->inner.get_schema(&f->inner, out);
+}
+
+static int fs_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
+  failing_stream *f = s->private_data;
+  if (f->n++ == f->fail_at)
+    return EIO;
+  return f->inner.get_next(&f->inner, out);
+}
+
+static const char *fs_error(struct ArrowArrayStream *s) {
+  (void)s;
+  return "disk on fire";
+}
+
+static void fs_release(struct ArrowArrayStream *s) {
+  failing_stream *f = s->private_data;
+  f->inner.release(&f->inner);
+  free(f);
+  s->release = NULL;
+}
+
+/* A write that fails after several files were finished (their footers
+ * possibly still being written by the pool) leaves no file behind. */
+static void test_failed_write_leaves_nothing(void) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("failwrite");
+  cl_schema s;
+  REQUIRE_OK(cl_schema_parse_spec("i64:int64,s:string,v8:vector(float32,8),nn:int64!", &s, &err),
+             &err);
+  const char *versions[] = {"2.0", "2.1"};
+  for (int v = 0; v < 2; v++)
+    for (unsigned threads = 1; threads <= 3; threads += 2) {
+      struct ArrowArray batches[IP_BATCHES];
+      int64_t rows;
+      REQUIRE_OK(in_place_batches(&s, batches, &rows, &err), &err);
+      failing_stream *f = calloc(1, sizeof *f);
+      REQUIRE(f);
+      REQUIRE_OK(cl_stream_from_batches(&s, batches, IP_BATCHES, &f->inner, &err), &err);
+      f->fail_at = 17;
+      struct ArrowArrayStream stream = {fs_schema, fs_next, fs_error, fs_release, f};
+      char uri[4300], data[4400];
+      snprintf(uri, sizeof uri, "%s/t-%d-%u.lance", dir, v, threads);
+      snprintf(data, sizeof data, "%s/data", uri);
+      clance_write_options o;
+      clance_write_options_init(&o);
+      o.data_storage_version = versions[v];
+      o.max_rows_per_file = 3000; /* about ten files before the failure */
+      o.num_threads = threads;
+      o.no_fsync = 1;
+      clance_fragments *out = NULL;
+      CHECK(clance_write_fragments(uri, NULL, &stream, &o, &out, &err) != CLANCE_OK);
+      CHECK(strstr(err.message, "disk on fire") != NULL);
+      CHECK(out == NULL);
+      CHECK(count_files(data) == 0);
+    }
+  cl_schema_free(&s);
+  cl_test_rmtree(dir);
+}
+
 static void test_types_21(void) { roundtrip_types(NULL); }
 static void test_types_20(void) { roundtrip_types("2.0"); }
 static void test_types_22(void) { roundtrip_types("2.2"); }
@@ -760,5 +829,6 @@ int main(void) {
   RUN(test_types_20);
   RUN(test_types_22);
   RUN(test_in_place_pages);
+  RUN(test_failed_write_leaves_nothing);
   TEST_MAIN_END();
 }
