@@ -37,17 +37,53 @@ clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct
 clance_status cl_decode20_list_lengths(const cl_page_ctx *ctx, struct ArrowArray *out,
                                        clance_error *err);
 
-/* Row access to a 2.1/2.2 mini-block page of a flat column (take21.c):
- * only the chunks holding requested rows are touched, and most values are
- * read straight out of them. *supported is 0 (and *out NULL) for pages that
- * need a whole-page decode instead (other layouts, nested columns). */
+/* Row access to a page of a flat column (take21.c, take20.c): only the
+ * bytes holding requested rows are read (mini-block chunks, full-zip
+ * entries, 2.0 values and string offsets), and most values are copied
+ * straight out of them. *supported is 0 (and *out NULL) for pages that need
+ * a whole-page decode instead (other layouts and encodings, nested
+ * columns). A handle reads from ctx->file and ctx->page while it lives: free
+ * it before the file's column metadata. */
 typedef struct cl_page_rows cl_page_rows;
+struct cl_page_rows {
+  clance_status (*take)(cl_page_rows *p, const uint64_t *rows, size_t n, cl_arr *dst,
+                        clance_error *err);
+  void (*free)(cl_page_rows *p);
+  /* Row access costs no more than a whole-page decode even when most rows
+   * are wanted (full-zip: the decode copies every value too). */
+  int dense;
+};
+/* 2.1/2.2 pages: mini-block and full-zip layouts. */
 clance_status cl_page_rows_open(const cl_page_ctx *ctx, cl_file_version v, const cl_field *f,
                                 cl_page_rows **out, int *supported, clance_error *err);
+/* 2.0 pages: Nullable, Flat, FixedSizeList, Binary, Fsst, FixedSizeBinary. */
+clance_status cl_page_rows_open20(const cl_page_ctx *ctx, const cl_field *f, cl_page_rows **out,
+                                  int *supported, clance_error *err);
 /* Append the page-local rows (ascending) with their validity to dst. */
 clance_status cl_page_rows_take(cl_page_rows *p, const uint64_t *rows, size_t n, cl_arr *dst,
                                 clance_error *err);
 void cl_page_rows_free(cl_page_rows *p);
+
+/* Reads of small ranges of one page buffer through a cached block (row
+ * access). The block grows while reads move forward through the buffer, so
+ * dense access reads the buffer in large pieces and sparse access in small
+ * ones. */
+typedef struct cl_bufrd {
+  const cl_container_reader *file;
+  const char *what;
+  uint64_t pos, size;   /* the buffer's place in the file */
+  cl_buf blk;           /* bytes [blk_off, blk_off + blk.len) of the buffer */
+  uint64_t blk_off;
+  uint64_t next;        /* size of the next block read */
+} cl_bufrd;
+/* Page buffer i of ctx (ECORRUPT when the page has no such buffer). */
+clance_status cl_bufrd_init(cl_bufrd *r, const cl_page_ctx *ctx, size_t i, const char *what,
+                            clance_error *err);
+/* Point *out at bytes [off, off + len) of the buffer, valid until the next
+ * call on r. ECORRUPT when they are not inside it. */
+clance_status cl_bufrd_get(cl_bufrd *r, uint64_t off, uint64_t len, const uint8_t **out,
+                           clance_error *err);
+void cl_bufrd_free(cl_bufrd *r);
 
 /* ---- compressive encodings of 2.1/2.2 (compressive.c) ---- */
 

@@ -118,8 +118,8 @@ clance_status cl_file_reader_decode_page(cl_file_reader *r, size_t col, size_t p
                                          const cl_field *f, struct ArrowArray *out,
                                          clance_error *err);
 
-/* Prepare page `page` of column `col` (a flat 2.1+ column) for row access;
- * see cl_page_rows_open. */
+/* Prepare page `page` of column `col` (a flat column) for row access; see
+ * cl_page_rows_open. The handle reads from r: free it before closing r. */
 clance_status cl_file_reader_page_rows(cl_file_reader *r, size_t col, size_t page, const cl_field *f,
                                        struct cl_page_rows **out, int *supported, clance_error *err);
 

@@ -126,7 +126,10 @@ clance_status cl_file_reader_page_rows(cl_file_reader *r, size_t col, size_t pag
   *out = NULL;
   *supported = 0;
   CL_TRY(page_ctx(r, col, page, f->name, what, sizeof what, &ctx, err));
-  if (r->c.version == CL_FILE_V2_0)
-    return CLANCE_OK;
+  if (r->c.version == CL_FILE_V2_0) {
+    const cl_field *ff = cl_schema_find_id(&r->schema, f->id);
+    ctx.dict_keys = ff && ff->type == CL_TYPE_DICTIONARY;
+    return cl_page_rows_open20(&ctx, f, out, supported, err);
+  }
   return cl_page_rows_open(&ctx, r->c.version, f, out, supported, err);
 }
