@@ -36,7 +36,17 @@ typedef struct col_cursor {
   int slices;              /* this cursor feeds a whole output column */
   cl_shared *pend;
   int64_t pend_start, pend_len;
+  /* Row access to one page (takes, filtered scans), kept across calls. */
+  struct cl_page_rows *pr;
+  size_t pr_page;
+  int pr_open;             /* pr_page was looked at: pr, or NULL = needs a decode */
 } col_cursor;
+
+static void cursor_release_rows(col_cursor *c) {
+  cl_page_rows_free(c->pr);
+  c->pr = NULL;
+  c->pr_open = 0;
+}
 
 static void cursor_release_page(col_cursor *c) {
   cl_shared_unref(c->cur);
@@ -168,6 +178,10 @@ typedef struct out_col {
   size_t n_leaves;
   node20 root;
   cl_arr bld; /* 2.0: the whole field */
+  /* Rows of the open fragment: `row` is the next one the output gets,
+   * `walked` where the cursors stand (behind `row` after row access; they
+   * catch up, skipping, when they are used next). */
+  uint64_t row, walked;
 } out_col;
 
 struct cl_frag_reader {
@@ -257,6 +271,7 @@ static clance_status build_node20(node20 *n, const cl_field *f, int depth, clanc
 
 static void node20_release_pages(node20 *n) {
   cursor_release_page(&n->cur);
+  cursor_release_rows(&n->cur);
   for (size_t i = 0; i < n->n_kids; i++)
     node20_release_pages(&n->kids[i]);
 }
@@ -275,6 +290,7 @@ static void node20_free(node20 *n) {
 static void out_col_free(out_col *oc) {
   for (size_t i = 0; i < oc->n_leaves; i++) {
     cursor_release_page(&oc->leaves[i].cur);
+    cursor_release_rows(&oc->leaves[i].cur);
     cl_shared_unref(oc->leaves[i].cur.pend);
     cl_arr_free(&oc->leaves[i].bld);
     cl_field_free(&oc->leaves[i].pruned);
@@ -365,9 +381,12 @@ static clance_status skip20(node20 *n, uint64_t rows, clance_error *err) {
 
 void cl_frag_reader_close(cl_frag_reader *s) {
   for (size_t c = 0; s->cols && c < s->n_cols; c++) {
-    for (size_t i = 0; i < s->cols[c].n_leaves; i++)
+    for (size_t i = 0; i < s->cols[c].n_leaves; i++) {
       cursor_release_page(&s->cols[c].leaves[i].cur);
+      cursor_release_rows(&s->cols[c].leaves[i].cur); /* before the files close */
+    }
     node20_release_pages(&s->cols[c].root);
+    s->cols[c].row = s->cols[c].walked = 0;
   }
   for (size_t i = 0; i < s->n_readers; i++)
     cl_file_reader_close(s->readers[i]);
@@ -465,7 +484,7 @@ static clance_status open_fragment(cl_frag_reader *s, const pb_fragment *f, clan
 
 /* ---- batches ---- */
 
-static clance_status take_col(cl_frag_reader *s, out_col *oc, uint64_t n, int skip,
+static clance_status walk_col(cl_frag_reader *s, out_col *oc, uint64_t n, int skip,
                               clance_error *err) {
   if (s->v20)
     return skip ? skip20(&oc->root, n, err) : take20(&oc->root, n, &oc->bld, err);
@@ -473,6 +492,19 @@ static clance_status take_col(cl_frag_reader *s, out_col *oc, uint64_t n, int sk
     leaf_col *l = &oc->leaves[i];
     CL_TRY(skip ? cursor_skip(&l->cur, n, err) : cursor_take(&l->cur, n, &l->bld, err));
   }
+  return CLANCE_OK;
+}
+
+/* Take or skip the next n rows of a column with its cursors. */
+static clance_status take_col(cl_frag_reader *s, out_col *oc, uint64_t n, int skip,
+                              clance_error *err) {
+  if (oc->walked < oc->row) { /* rows were read by row access since */
+    CL_TRY(walk_col(s, oc, oc->row - oc->walked, 1, err));
+    oc->walked = oc->row;
+  }
+  CL_TRY(walk_col(s, oc, n, skip, err));
+  oc->row += n;
+  oc->walked = oc->row;
   return CLANCE_OK;
 }
 
@@ -568,36 +600,40 @@ static clance_status export_values(cl_frag_reader *s, out_col *oc, struct ArrowA
   return st;
 }
 
-/* ---- row access for takes ---- */
+/* ---- row access for takes and filtered scans ---- */
 
-/* Rows of one page (page-local, ascending) from a flat column. */
-static clance_status page_rows(col_cursor *c, size_t page, const uint64_t *local, size_t n,
-                               cl_arr *dst, clance_error *err) {
-  struct cl_page_rows *pr;
-  int supported;
-  CL_TRY(cl_file_reader_page_rows(c->file, c->col, page, c->field, &pr, &supported, err));
-  if (supported) {
-    clance_status st = cl_page_rows_take(pr, local, n, dst, err);
-    cl_page_rows_free(pr);
-    return st;
+/* A page is read by row access when fewer than one row in DENSE_RATIO of it
+ * is wanted, or when its row access is as cheap as decoding it (full-zip);
+ * denser pages are decoded whole (once, by the cursor) and the rows copied
+ * out of them, or handed out as zero-copy slices. */
+#define DENSE_RATIO 8
+
+/* Row access to page p of cursor c (cached while the rows stay on it):
+ * *pr NULL when the page needs a whole-page decode. */
+static clance_status page_rows(col_cursor *c, size_t p, struct cl_page_rows **pr, clance_error *err) {
+  if (!c->pr_open || c->pr_page != p) {
+    cursor_release_rows(c);
+    int supported;
+    CL_TRY(cl_file_reader_page_rows(c->file, c->col, p, c->field, &c->pr, &supported, err));
+    c->pr_page = p;
+    c->pr_open = 1;
   }
-  struct ArrowArray a;
-  CL_TRY(cl_file_reader_decode_page(c->file, c->col, page, c->field, &a, err));
-  clance_status st = CLANCE_OK;
-  for (size_t i = 0; !st && i < n; i++)
-    st = cl_arr_append_from(dst, &a, (int64_t)local[i], 1, err);
-  a.release(&a);
-  return st;
+  *pr = c->pr;
+  return CLANCE_OK;
 }
 
-static clance_status leaf_take_rows(leaf_col *l, const uint64_t *rows, size_t n, clance_error *err) {
-  col_cursor *c = &l->cur;
-  CL_TRY(cursor_flush(c, &l->bld, err));
-  if (c->missing)
-    return cl_arr_append_nulls(&l->bld, (int64_t)n, err);
-  uint64_t *local = cl_malloc((n ? n : 1) * sizeof *local, err);
-  if (!local)
-    return err->code;
+/* The given rows (ascending, not before oc->row) of a column read through
+ * one cursor into builder bld: sparse rows of a page by row access, dense
+ * ones (and pages without row access) through the cursor. */
+static clance_status leaf_take_rows(cl_frag_reader *s, out_col *oc, col_cursor *c, cl_arr *bld,
+                                    const uint64_t *rows, size_t n, clance_error *err) {
+  if (c->missing) {
+    CL_TRY(cursor_flush(c, bld, err));
+    CL_TRY(cl_arr_append_nulls(bld, (int64_t)n, err));
+    oc->row = oc->walked = n ? rows[n - 1] + 1 : oc->row;
+    return CLANCE_OK;
+  }
+  uint64_t *local = NULL;
   clance_status st = CLANCE_OK;
   size_t p = 0;
   for (size_t i = 0; !st && i < n;) {
@@ -608,13 +644,41 @@ static clance_status leaf_take_rows(leaf_col *l, const uint64_t *rows, size_t n,
                   c->file->c.file.path, c->col);
       break;
     }
-    uint64_t first = c->ci->pages[p].first_row, end = first + c->ci->pages[p].length;
+    uint64_t first = c->ci->pages[p].first_row, len = c->ci->pages[p].length, end = first + len;
     size_t k = 0;
-    while (i + k < n && rows[i + k] < end) {
-      local[k] = rows[i + k] - first;
+    while (i + k < n && rows[i + k] < end)
       k++;
+    struct cl_page_rows *pr = NULL;
+    int loaded = c->cur && c->page == p + 1; /* the cursor holds this page decoded */
+    if (!loaded)
+      st = page_rows(c, p, &pr, err);
+    if (pr && !pr->dense && (uint64_t)k * DENSE_RATIO >= len)
+      pr = NULL;
+    if (!st && pr) {
+      if (!local && !(local = cl_malloc((n ? n : 1) * sizeof *local, err))) {
+        st = err->code;
+        break;
+      }
+      for (size_t j = 0; j < k; j++)
+        local[j] = rows[i + j] - first;
+      st = cursor_flush(c, bld, err);
+      if (!st)
+        st = cl_page_rows_take(pr, local, k, bld, err);
+      if (!st)
+        oc->row = rows[i + k - 1] + 1;
+    } else {
+      /* Runs of consecutive rows through the cursor. */
+      for (size_t j = i; !st && j < i + k;) {
+        size_t e = j + 1;
+        while (e < i + k && rows[e] == rows[e - 1] + 1)
+          e++;
+        if (rows[j] > oc->row)
+          st = take_col(s, oc, rows[j] - oc->row, 1, err);
+        if (!st)
+          st = take_col(s, oc, (uint64_t)(e - j), 0, err);
+        j = e;
+      }
     }
-    st = page_rows(c, p, local, k, &l->bld, err);
     i += k;
   }
   free(local);
@@ -625,17 +689,27 @@ clance_status cl_frag_reader_take_rows(cl_frag_reader *r, const uint64_t *rows, 
                                        clance_error *err) {
   for (size_t ci = 0; ci < r->n_cols; ci++) {
     out_col *oc = &r->cols[ci];
+    if (n && rows[0] < oc->row)
+      return cl_err(err, CLANCE_EINTERNAL, "row %llu requested after row %llu",
+                    (unsigned long long)rows[0], (unsigned long long)oc->row);
+    /* Flat columns: one cursor, row access where it pays. */
     if (!r->v20 && oc->n_leaves == 1 && oc->leaves[0].depth == 0) {
-      CL_TRY(leaf_take_rows(&oc->leaves[0], rows, n, err));
+      CL_TRY(leaf_take_rows(r, oc, &oc->leaves[0].cur, &oc->leaves[0].bld, rows, n, err));
       continue;
     }
-    /* Nested and 2.0 columns: walk there with the cursors. */
-    uint64_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-      if (rows[i] > at)
-        CL_TRY(take_col(r, oc, rows[i] - at, 1, err));
-      CL_TRY(take_col(r, oc, 1, 0, err));
-      at = rows[i] + 1;
+    if (r->v20 && !oc->root.n_kids && !oc->root.cur.list_lengths && !split_struct(oc->root.f)) {
+      CL_TRY(leaf_take_rows(r, oc, &oc->root.cur, &oc->bld, rows, n, err));
+      continue;
+    }
+    /* Nested columns: walk there with the cursors, a run at a time. */
+    for (size_t i = 0; i < n;) {
+      size_t e = i + 1;
+      while (e < n && rows[e] == rows[e - 1] + 1)
+        e++;
+      if (rows[i] > oc->row)
+        CL_TRY(take_col(r, oc, rows[i] - oc->row, 1, err));
+      CL_TRY(take_col(r, oc, (uint64_t)(e - i), 0, err));
+      i = e;
     }
   }
   return CLANCE_OK;

@@ -26,9 +26,12 @@ const cl_deletions *cl_frag_reader_deletions(const cl_frag_reader *r);
 /* Append the next n rows to the builders / pass over them. */
 clance_status cl_frag_reader_take(cl_frag_reader *r, uint64_t n, clance_error *err);
 clance_status cl_frag_reader_skip(cl_frag_reader *r, uint64_t n, clance_error *err);
-/* Append the given physical rows (ascending, of the open fragment): flat
- * 2.1+ columns read just those rows out of their pages' chunks, other
- * columns walk to them. Call once per opened fragment. */
+/* Append the given physical rows of the open fragment (strictly ascending,
+ * none before the rows already taken or skipped): flat columns read sparse
+ * rows of a page by row access (mini-block chunks, full-zip entries, 2.0
+ * values) and dense ones from the decoded page; pages without a requested
+ * row are not read. Nested columns walk to the rows. May be mixed with
+ * cl_frag_reader_take/skip. */
 clance_status cl_frag_reader_take_rows(cl_frag_reader *r, const uint64_t *rows, size_t n,
                                        clance_error *err);
 
