@@ -6,8 +6,8 @@
  * dataset and one of its files and damages that file:
  *   [dataset] [file] ( [pos u32 LE] [value] )* [truncate]?
  * so even random inputs from the standalone driver reach deep into the
- * readers, and libFuzzer mutates the same way. Every batch a scan or take
- * returns must pass cl_array_validate. */
+ * readers, and libFuzzer mutates the same way. Every batch a scan, a
+ * filtered scan or a take returns must pass cl_array_validate. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -150,37 +150,64 @@ static void check_batch(const struct ArrowSchema *s, const struct ArrowArray *a)
   cl_field_free(&f);
 }
 
+/* Scan (with a filter: the other columns are read for matching rows only)
+ * and check every batch. */
+static void scan_all(clance_dataset *ds, uint64_t batch_size, const char *filter) {
+  clance_error err;
+  clance_scan_options o;
+  clance_scan_options_init(&o);
+  o.batch_size = batch_size;
+  o.filter = filter;
+  struct ArrowArrayStream st;
+  if (clance_dataset_scan(ds, &o, &st, &err) != CLANCE_OK)
+    return;
+  struct ArrowSchema s;
+  if (st.get_schema(&st, &s) == 0) {
+    for (int batches = 0; batches < 10000; batches++) {
+      struct ArrowArray a;
+      if (st.get_next(&st, &a) != 0)
+        break; /* a damaged page: the error is the stream's */
+      if (!a.release)
+        break;
+      check_batch(&s, &a);
+      a.release(&a);
+    }
+    s.release(&s);
+  }
+  st.release(&st);
+}
+
 static void exercise(const char *root) {
   clance_error err;
   clance_dataset *ds;
   if (clance_dataset_open(root, 0, &ds, &err) != CLANCE_OK)
     return;
   uint64_t rows = clance_dataset_count_rows(ds);
-  clance_scan_options o;
-  clance_scan_options_init(&o);
-  o.batch_size = rows / 3 + 1; /* a few batches, cut at odd places: slices of pages */
-  struct ArrowArrayStream st;
-  if (clance_dataset_scan(ds, &o, &st, &err) == CLANCE_OK) {
-    struct ArrowSchema s;
-    if (st.get_schema(&st, &s) == 0) {
-      for (int batches = 0; batches < 10000; batches++) {
-        struct ArrowArray a;
-        if (st.get_next(&st, &a) != 0)
-          break; /* a damaged page: the error is the stream's */
-        if (!a.release)
-          break;
-        check_batch(&s, &a);
-        a.release(&a);
-      }
-      s.release(&s);
+  scan_all(ds, rows / 3 + 1, NULL); /* a few batches, cut at odd places: slices of pages */
+  /* Filters on the first column: the rest is read by row access (sparse
+   * matches) or from decoded pages (dense ones). Types a filter cannot
+   * compare are refused at parse time. */
+  struct ArrowSchema sch;
+  if (clance_dataset_schema(ds, &sch, &err) == CLANCE_OK) {
+    if (sch.n_children > 1 && sch.children[0]->name && strlen(sch.children[0]->name) < 200 &&
+        strspn(sch.children[0]->name, "abcdefghijklmnopqrstuvwxyz_0123456789") ==
+            strlen(sch.children[0]->name)) {
+      char filter[256];
+      snprintf(filter, sizeof filter, "%s IS NULL", sch.children[0]->name);
+      scan_all(ds, rows / 5 + 1, filter);
+      snprintf(filter, sizeof filter, "%s IS NOT NULL", sch.children[0]->name);
+      scan_all(ds, 0, filter);
     }
-    st.release(&st);
+    sch.release(&sch);
   }
   if (rows) {
-    uint64_t at[3] = {0, rows / 2, rows - 1};
+    /* Both ends, the middle and a sparse spread: row access into pages. */
+    uint64_t at[16] = {0, rows / 2, rows - 1};
+    for (int k = 3; k < 16; k++)
+      at[k] = rows * (uint64_t)(k - 3) / 13;
     struct ArrowArray a;
     struct ArrowSchema s;
-    if (clance_dataset_take(ds, at, 3, NULL, &a, &s, &err) == CLANCE_OK) {
+    if (clance_dataset_take(ds, at, 16, NULL, &a, &s, &err) == CLANCE_OK) {
       check_batch(&s, &a);
       a.release(&a);
       s.release(&s);

@@ -175,32 +175,52 @@ function checkTake(o, work, tag, ds, expectedLines, spec) {
   compare(want, got, spec);
 }
 
-// Nested cases: a projected scan (columns in reverse order) and a filtered scan on id must
-// give those columns / rows of the expected rows.
-function checkProjectionAndFilter(o, work, tag, ds, expectedLines, spec) {
+// The expected lines with only `fields` as keys, in that order (numbers keep their exact text).
+function projectLines(expectedLines, fields) {
   const canon = require('./canon.js');
-  const fields = canon.parseSpec(spec);
-  const rev = fields.slice().reverse();
-  const want = path.join(work, `${tag}.cols.expected.jsonl`);
-  const rows = expectedLines.map((l) => JSON.parse(l));
-  // The expected lines with their keys reordered (numbers keep their exact text).
   const text = (x) => (x instanceof Map ? `{${[...x].map(([k, y]) => `${JSON.stringify(k)}:${text(y)}`).join(',')}}`
     : Array.isArray(x) ? `[${x.map(text).join(',')}]` : x instanceof canon.Num ? x.raw : JSON.stringify(x));
-  fs.writeFileSync(want, expectedLines.map((l) => {
+  return expectedLines.map((l) => {
     const m = canon.parseJsonExact(l);
-    return text(new Map(rev.map((f) => [f.name, m.get(f.name)]))) + '\n';
-  }).join(''));
+    return text(new Map(fields.map((f) => [f.name, m.get(f.name)]))) + '\n';
+  }).join('');
+}
+
+// Nested cases: a projected scan (columns in reverse order) must give those columns of the
+// expected rows.
+function checkProjection(o, work, tag, ds, expectedLines, spec) {
+  const canon = require('./canon.js');
+  const rev = canon.parseSpec(spec).slice().reverse();
+  const want = path.join(work, `${tag}.cols.expected.jsonl`);
+  fs.writeFileSync(want, projectLines(expectedLines, rev));
   const got = path.join(work, `${tag}.cols.jsonl`);
   fs.writeFileSync(got, run(o.clance, ['scan', ds, '--columns', rev.map((f) => f.name).join(',')]));
   compare(want, got, canon.specToString(rev));
+}
+
+// A filtered scan on id (a range of 10 % of the rows and one more row: most pages hold no
+// match, so the other columns are read for the matching rows only) must give those rows,
+// with all columns and with the columns other than id.
+function checkFilter(o, work, tag, ds, expectedLines, spec) {
+  const canon = require('./canon.js');
+  const fields = canon.parseSpec(spec);
   if (!fields.some((f) => f.name === 'id')) return;
+  const rows = expectedLines.map((l) => JSON.parse(l));
   const lo = Math.floor(rows.length / 3), hi = lo + Math.floor(rows.length / 10);
+  const match = expectedLines.filter((l, i) => rows[i].id === 2 || (rows[i].id >= lo && rows[i].id < hi));
+  const filter = `id >= ${lo} AND id < ${hi} OR id = 2`;
   const wantF = path.join(work, `${tag}.filter.expected.jsonl`);
-  fs.writeFileSync(wantF, expectedLines.filter((l, i) => rows[i].id === 2 || (rows[i].id >= lo && rows[i].id < hi))
-    .map((l) => l + '\n').join(''));
+  fs.writeFileSync(wantF, match.map((l) => l + '\n').join(''));
   const gotF = path.join(work, `${tag}.filter.jsonl`);
-  fs.writeFileSync(gotF, run(o.clance, ['scan', ds, '--filter', `id >= ${lo} AND id < ${hi} OR id = 2`, '--batch-size', '700']));
+  fs.writeFileSync(gotF, run(o.clance, ['scan', ds, '--filter', filter, '--batch-size', '700']));
   compare(wantF, gotF, spec);
+  const others = fields.filter((f) => f.name !== 'id');
+  if (!others.length) return;
+  const wantO = path.join(work, `${tag}.filter-cols.expected.jsonl`);
+  fs.writeFileSync(wantO, projectLines(match, others));
+  const gotO = path.join(work, `${tag}.filter-cols.jsonl`);
+  fs.writeFileSync(gotO, run(o.clance, ['scan', ds, '--filter', filter, '--columns', others.map((f) => f.name).join(',')]));
+  compare(wantO, gotO, canon.specToString(others));
 }
 
 function lanceToClance(o, work, c, v) {
@@ -217,7 +237,8 @@ function lanceToClance(o, work, c, v) {
   if (info.data_storage_version !== v) throw new Error(`clance reports storage ${info.data_storage_version}, expected ${v}`);
   const lines = fs.readFileSync(expected, 'utf8').split('\n').filter((l) => l.length);
   checkTake(o, work, `l2c-${c.name}-${v}`, ds, lines, c.spec);
-  if (c.kind === 'nested') checkProjectionAndFilter(o, work, `l2c-${c.name}-${v}`, ds, lines, c.spec);
+  if (c.kind === 'nested') checkProjection(o, work, `l2c-${c.name}-${v}`, ds, lines, c.spec);
+  checkFilter(o, work, `l2c-${c.name}-${v}`, ds, lines, c.spec);
 }
 
 // Lance deletes rows (few: .arrow deletion files; many: Roaring .bin files),
@@ -240,7 +261,9 @@ function lanceDeletes(o, work, caseName, pred, v) {
   const info = JSON.parse(run(o.clance, ['info', ds]));
   const want = rows.length - rows.filter((l) => pred.js(JSON.parse(l))).length;
   if (info.num_rows !== want) throw new Error(`clance counts ${info.num_rows} rows, expected ${want}`);
-  checkTake(o, work, `del-${caseName}-${v}`, ds, fs.readFileSync(expected, 'utf8').split('\n').filter((l) => l.length), c.spec);
+  const live = fs.readFileSync(expected, 'utf8').split('\n').filter((l) => l.length);
+  checkTake(o, work, `del-${caseName}-${v}`, ds, live, c.spec);
+  checkFilter(o, work, `del-${caseName}-${v}`, ds, live, c.spec);
   const kinds = fs.readdirSync(path.join(ds, '_deletions')).map((f) => path.extname(f));
   if (!kinds.includes(pred.ext)) throw new Error(`expected ${pred.ext} deletion files, found ${kinds.join(' ')}`);
 }
