@@ -6,12 +6,14 @@
  * value stored whole, with a repetition index for variable widths). A page
  * with nothing but nulls is an all-null page with no buffers. Definition
  * levels (0 = valid, 1 = null) are stored only when the page holds a null.
- * String pages are FSST-compressed under Lance 12's rule (fsst_wanted), one
- * symbol table per page, when that makes them smaller. */
+ * The value encodings follow Lance 12's choices: run-length encoding,
+ * FastLanes bit-packing or plain values for fixed widths, FSST for strings
+ * (one symbol table per page, when that makes them smaller). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "encoding/encode.h"
+#include "encoding/encode21.h"
 #include "encoding/fastlanes.h"
 #include "encoding/fsst.h"
 
@@ -60,23 +62,7 @@ int cl_encode_supported_leaf(const cl_field *f) {
   }
 }
 
-/* ---- a read-only view of the accumulated page ---- */
-
-typedef struct leaf_view {
-  const cl_field *f;
-  int64_t n;
-  const uint8_t *validity; /* NULL when the page has no null */
-  /* fixed width */
-  uint32_t bits;           /* data bits per value (FSL: dim * item bits) */
-  const uint8_t *values;
-  /* fixed_size_list */
-  uint32_t dim, item_bits;
-  const uint8_t *item_validity; /* NULL unless some item is null */
-  /* variable width */
-  int var, large;
-  const uint8_t *offsets;
-  const uint8_t *data;
-} leaf_view;
+/* ---- a read-only view of the accumulated page (encode21.h) ---- */
 
 static void make_view(const cl_field *f, const cl_arr *a, leaf_view *v) {
   memset(v, 0, sizeof *v);
@@ -101,25 +87,21 @@ static void make_view(const cl_field *f, const cl_arr *a, leaf_view *v) {
   }
 }
 
-static uint64_t var_off(const leaf_view *v, int64_t i) {
-  return v->large ? cl_le64(v->offsets + 8 * i) : cl_le32(v->offsets + 4 * i);
-}
-
-static int is_null(const leaf_view *v, int64_t i) {
-  return v->validity && !cl_bit_get(v->validity, i);
-}
-
 /* ---- protobuf helpers (messages live on the stack of the caller) ---- */
 
 typedef struct enc_store {
   /* Enough nodes for the deepest encoding tree we emit. */
-  pb21_enc enc[6];
-  Lance__Encodings21__Flat flat[4];
-  Lance__Encodings21__Variable variable;
+  pb21_enc enc[12];
+  Lance__Encodings21__Flat flat[8];
+  Lance__Encodings21__Variable variable[2];
   Lance__Encodings21__FixedSizeList fsl;
-  Lance__Encodings21__InlineBitpacking bitpack;
+  Lance__Encodings21__InlineBitpacking bitpack[2];
+  Lance__Encodings21__OutOfLineBitpacking oolbp;
   Lance__Encodings21__Fsst fsst;
-  int n_enc, n_flat;
+  Lance__Encodings21__Rle rle;
+  Lance__Encodings21__General general[2];
+  Lance__Encodings21__BufferCompression bc[2];
+  int n_enc, n_flat, n_var, n_bitpack, n_general;
 } enc_store;
 
 static pb21_enc *new_enc(enc_store *s) {
@@ -139,6 +121,28 @@ static pb21_enc *flat_enc(enc_store *s, uint64_t bits) {
   return e;
 }
 
+/* Variable{offsets: Flat{32|64}}. */
+static pb21_enc *var_enc(enc_store *s, uint64_t offset_bits) {
+  pb21_enc *e = new_enc(s);
+  Lance__Encodings21__Variable *va = &s->variable[s->n_var++];
+  lance__encodings21__variable__init(va);
+  va->offsets = flat_enc(s, offset_bits);
+  e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE;
+  e->variable = va;
+  return e;
+}
+
+/* Rle{values: Flat{w}, run_lengths: Flat{8}}. */
+static pb21_enc *rle_enc(enc_store *s, uint64_t w) {
+  pb21_enc *e = new_enc(s);
+  lance__encodings21__rle__init(&s->rle);
+  s->rle.values = flat_enc(s, w);
+  s->rle.run_lengths = flat_enc(s, 8);
+  e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_RLE;
+  e->rle = &s->rle;
+  return e;
+}
+
 /* The value encoding for the view: Flat, FixedSizeList(Flat) or Variable(Flat). */
 /* Fsst{symbol_table, values: inner} around the values' own encoding
  * (Variable{offsets: Flat 32|64}), as Lance writes it. */
@@ -155,14 +159,8 @@ static pb21_enc *fsst_enc(enc_store *s, uint8_t *table, pb21_enc *inner) {
 }
 
 static pb21_enc *value_enc(enc_store *s, const leaf_view *v) {
-  if (v->var) {
-    pb21_enc *e = new_enc(s);
-    lance__encodings21__variable__init(&s->variable);
-    s->variable.offsets = flat_enc(s, v->large ? 64 : 32);
-    e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE;
-    e->variable = &s->variable;
-    return e;
-  }
+  if (v->var)
+    return var_enc(s, v->large ? 64 : 32);
   if (v->f->type == CL_TYPE_FIXED_SIZE_LIST) {
     pb21_enc *e = new_enc(s);
     lance__encodings21__fixed_size_list__init(&s->fsl);
@@ -313,19 +311,44 @@ static uint64_t var_chunk_size(const leaf_view *v, int64_t first, int64_t k) {
   return (uint64_t)(k + 1) * (v->large ? 8 : 4) + var_off(v, first + k) - var_off(v, first);
 }
 
-/* 8/16/32/64-bit columns are bit-packed (FastLanes, 1024 values per chunk)
- * when that is smaller than plain values, Lance 12's rule: the sum over
- * groups of (header word + 1024 * b bits) must undercut the raw bytes. Like
- * Lance, floats are packed as their unsigned bit patterns: non-negative
- * doubles below 2.0 (e.g. uniform in [0, 1)) have the top two bits clear
- * and pack to 62 bits, 3 % smaller than flat. */
-static int bitpack_worth(const leaf_view *v) {
+/* ---- fixed-width value compression: run lengths, bit-packing or plain ----
+ *
+ * Lance 12's mini-block choice for 8/16/32/64-bit values (lance-encoding
+ * compression.rs: try_fixed_u8_rle_miniblock, then try_bitpacking_miniblock,
+ * then plain; floats included, as their bit patterns):
+ *   - RLE (run values + u8 run lengths, two buffers a chunk) when its size
+ *     estimate (runs cut at 4096 values and at 255, times width + 1 bytes)
+ *     undercuts the plain bytes and is not above the bit-packing estimate;
+ *   - else FastLanes bit-packing (one 1024-value group a chunk) when the sum
+ *     over groups of (header word + 1024 * b bits) undercuts the plain bytes
+ *     (non-negative doubles below 2.0 pack to 62 bits, for instance);
+ *   - else plain values. */
+
+#define RLE_CHUNK_VALUES 4096          /* MAX_MINIBLOCK_VALUES */
+#define RLE_CHUNK_BYTES (8 * 1024 - 6) /* MAX_MINIBLOCK_BYTES */
+#define RLE_MAX_RUN 255                /* u8 run lengths */
+
+typedef enum fixed_choice { FIXED_PLAIN, FIXED_BITPACK, FIXED_RLE } fixed_choice;
+
+static uint64_t fixed_at(const uint8_t *p, unsigned wb, int64_t i) {
+  switch (wb) {
+  case 1: return p[i];
+  case 2: return cl_le16(p + 2 * i);
+  case 4: return cl_le32(p + 4 * i);
+  default: return cl_le64(p + 8 * i);
+  }
+}
+
+static int packable(const leaf_view *v) {
   const cl_field *f = v->f;
   if (v->var || f->type == CL_TYPE_FIXED_SIZE_LIST || f->type == CL_TYPE_BOOL)
     return 0;
+  return v->bits == 8 || v->bits == 16 || v->bits == 32 || v->bits == 64;
+}
+
+/* Lance's bit-packing estimate, 0 when it does not undercut plain values. */
+static uint64_t bitpack_bytes(const leaf_view *v) {
   uint32_t w = v->bits;
-  if (w != 8 && w != 16 && w != 32 && w != 64)
-    return 0;
   uint64_t packed = 0, raw = (uint64_t)v->n * (w / 8);
   for (int64_t g = 0; g < v->n; g += 1024) {
     int64_t k = v->n - g < 1024 ? v->n - g : 1024;
@@ -339,16 +362,113 @@ static int bitpack_worth(const leaf_view *v) {
     }
     packed += w / 8 + 128u * cl_bits_needed_u64(acc);
   }
-  return packed < raw;
+  return packed < raw ? packed : 0;
+}
+
+/* RLE entries of a run of len values: cut into segments of `seg` values,
+ * each into pieces of at most 255. */
+static uint64_t rle_entries(uint64_t len, uint64_t seg) {
+  uint64_t e = 0;
+  while (len > 0) {
+    uint64_t s = len < seg ? len : seg;
+    e += (s + RLE_MAX_RUN - 1) / RLE_MAX_RUN;
+    len -= s;
+  }
+  return e;
+}
+
+/* Bytes of values [first, first+k) as RLE runs (without the page-level
+ * 4096 cut: one chunk never holds more). */
+static uint64_t rle_chunk_bytes(const leaf_view *v, int64_t first, int64_t k) {
+  unsigned wb = v->bits / 8;
+  uint64_t entries = 0, run = 1;
+  uint64_t prev = fixed_at(v->values, wb, first);
+  for (int64_t i = first + 1; i < first + k; i++) {
+    uint64_t x = fixed_at(v->values, wb, i);
+    if (x == prev) {
+      run++;
+      continue;
+    }
+    entries += (run + RLE_MAX_RUN - 1) / RLE_MAX_RUN;
+    prev = x;
+    run = 1;
+  }
+  entries += (run + RLE_MAX_RUN - 1) / RLE_MAX_RUN;
+  return entries * (wb + 1);
+}
+
+static fixed_choice choose_fixed(const leaf_view *v) {
+  if (!packable(v) || v->n == 0)
+    return FIXED_PLAIN;
+  unsigned wb = v->bits / 8;
+  uint64_t raw = (uint64_t)v->n * wb, bp = bitpack_bytes(v);
+  /* Lance's page-wide RLE estimate: runs of the whole page, each cut into
+   * segments of 4096 values. */
+  uint64_t entries = 0, run = 1, prev = fixed_at(v->values, wb, 0);
+  for (int64_t i = 1; i < v->n; i++) {
+    uint64_t x = fixed_at(v->values, wb, i);
+    if (x == prev) {
+      run++;
+      continue;
+    }
+    entries += rle_entries(run, RLE_CHUNK_VALUES);
+    prev = x;
+    run = 1;
+  }
+  entries += rle_entries(run, RLE_CHUNK_VALUES);
+  uint64_t rle = entries * (wb + 1);
+  if (rle < raw && !(bp && bp < rle))
+    return FIXED_RLE;
+  return bp ? FIXED_BITPACK : FIXED_PLAIN;
+}
+
+/* Values in the next RLE chunk, as Lance cuts them: all the rest when at
+ * most 4096 values fit in 8186 bytes, else the largest power of two (at
+ * most 4096) that fits. */
+static int64_t rle_chunk_len(const leaf_view *v, int64_t first, int *last) {
+  int64_t rem = v->n - first, maxv = rem < RLE_CHUNK_VALUES ? rem : RLE_CHUNK_VALUES;
+  if (rem <= RLE_CHUNK_VALUES && rle_chunk_bytes(v, first, maxv) <= RLE_CHUNK_BYTES) {
+    *last = 1;
+    return rem;
+  }
+  *last = 0;
+  int64_t k = 1;
+  while (2 * k <= maxv)
+    k *= 2;
+  while (k > 2 && rle_chunk_bytes(v, first, k) > RLE_CHUNK_BYTES)
+    k /= 2;
+  return k;
+}
+
+/* The two buffers of an RLE chunk: run values, then u8 run lengths (runs
+ * over 255 are split into pieces of 255 and a remainder). */
+static clance_status rle_chunk_bufs(const leaf_view *v, int64_t first, int64_t k, cl_buf vb[2],
+                                    clance_error *err) {
+  unsigned wb = v->bits / 8;
+  vb[0].len = vb[1].len = 0;
+  for (int64_t i = first; i < first + k;) {
+    int64_t j = i + 1;
+    while (j < first + k && memcmp(v->values + (size_t)j * wb, v->values + (size_t)i * wb, wb) == 0)
+      j++;
+    for (uint64_t len = (uint64_t)(j - i); len > 0;) {
+      uint8_t piece = (uint8_t)(len > RLE_MAX_RUN ? RLE_MAX_RUN : len);
+      CL_TRY(cl_buf_append(&vb[0], v->values + (size_t)i * wb, wb, err));
+      CL_TRY(cl_buf_append(&vb[1], &piece, 1, err));
+      len -= piece;
+    }
+    i = j;
+  }
+  return CLANCE_OK;
 }
 
 static pb21_enc *inline_bitpack_enc(enc_store *s, uint64_t w) {
   pb21_enc *e = new_enc(s);
-  lance__encodings21__inline_bitpacking__init(&s->bitpack);
-  s->bitpack.has_uncompressed_bits_per_value = 1;
-  s->bitpack.uncompressed_bits_per_value = w;
+  Lance__Encodings21__InlineBitpacking *ib = &s->bitpack[s->n_bitpack++];
+  lance__encodings21__inline_bitpacking__init(ib);
+  ib->has_uncompressed_bits_per_value = 1;
+  ib->uncompressed_bits_per_value = w;
   e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING;
-  e->inline_bitpacking = &s->bitpack;
+  e->inline_bitpacking = ib;
   return e;
 }
 
@@ -438,10 +558,11 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
     if (use_fsst)
       v = &fview;
   }
-  int bitpack = bitpack_worth(v);
+  fixed_choice fc = v->var ? FIXED_PLAIN : choose_fixed(v);
+  int bitpack = fc == FIXED_BITPACK;
   if (bitpack) {
     fixed_k = 1024; /* one FastLanes group per chunk */
-  } else if (!v->var) {
+  } else if (!v->var && fc == FIXED_PLAIN) {
     /* Power-of-two values per chunk, about CHUNK_TARGET bytes of data. */
     uint64_t bits = v->bits + (v->item_validity ? v->dim : 0);
     fixed_k = CHUNK_MAX_VALUES;
@@ -463,6 +584,10 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
       }
       CL_CHECK(st, var_chunk_buf(v, i, k, &vb[0], err));
       nvb = 1;
+    } else if (fc == FIXED_RLE) {
+      k = rle_chunk_len(v, i, &last);
+      CL_CHECK(st, rle_chunk_bufs(v, i, k, vb, err));
+      nvb = 2;
     } else if (bitpack) {
       last = rem <= fixed_k;
       k = last ? rem : fixed_k;
@@ -482,7 +607,7 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
   out->n_bufs = 2;
 
   enc_store s;
-  s.n_enc = s.n_flat = 0;
+  memset(&s, 0, sizeof s);
   mb_layout mb = LANCE__ENCODINGS21__MINI_BLOCK_LAYOUT__INIT;
   Lance__Encodings21__RepDefLayer layer =
       v->validity ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
@@ -497,14 +622,16 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
     def_enc.out_of_line_bitpacking = &oob;
     mb.def_compression = &def_enc;
   }
-  mb.value_compression = bitpack ? inline_bitpack_enc(&s, v->bits) : value_enc(&s, v);
+  mb.value_compression = fc == FIXED_RLE ? rle_enc(&s, v->bits)
+                         : bitpack       ? inline_bitpack_enc(&s, v->bits)
+                                         : value_enc(&s, v);
   if (use_fsst) {
     mb.value_compression = fsst_enc(&s, ftable, mb.value_compression);
   }
   mb.n_layers = 1;
   mb.layers = &layer;
   mb.has_num_buffers = 1;
-  mb.num_buffers = (v->f->type == CL_TYPE_FIXED_SIZE_LIST && v->item_validity) ? 2 : 1;
+  mb.num_buffers = fc == FIXED_RLE ? 2 : (v->f->type == CL_TYPE_FIXED_SIZE_LIST && v->item_validity) ? 2 : 1;
   mb.has_num_items = 1;
   mb.num_items = (uint64_t)v->n;
   if (ver >= CL_FILE_V2_2) {
@@ -603,7 +730,7 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
   }
 
   enc_store s;
-  s.n_enc = s.n_flat = 0;
+  memset(&s, 0, sizeof s);
   fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
   Lance__Encodings21__RepDefLayer layer =
       has_def ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
