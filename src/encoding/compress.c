@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <lz4.h>
+#include <lz4hc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <zstd.h>
@@ -210,6 +211,21 @@ clance_status cl_lz4_compress(const uint8_t *src, size_t n, cl_buf *out, clance_
   uint8_t *dst = out->data + out->len;
   int r = LZ4_compress_default((const char *)(n ? src : empty_src), (char *)dst + 4, (int)n,
                                bound);
+  if (r <= 0)
+    return cl_err(err, CLANCE_EINTERNAL, "lz4 compression failed");
+  cl_put32(dst, (uint32_t)n);
+  out->len += 4 + (size_t)r;
+  return CLANCE_OK;
+}
+
+clance_status cl_lz4hc_compress(const uint8_t *src, size_t n, cl_buf *out, clance_error *err) {
+  if (n > LZ4_MAX_INPUT_SIZE)
+    return cl_err(err, CLANCE_EINVAL, "lz4: %zu bytes is more than one block can hold", n);
+  int bound = LZ4_compressBound((int)n);
+  CL_TRY(cl_buf_reserve(out, 4 + (size_t)bound, err));
+  uint8_t *dst = out->data + out->len;
+  int r = LZ4_compress_HC((const char *)(n ? src : empty_src), (char *)dst + 4, (int)n, bound,
+                          LZ4HC_CLEVEL_DEFAULT);
   if (r <= 0)
     return cl_err(err, CLANCE_EINTERNAL, "lz4 compression failed");
   cl_put32(dst, (uint32_t)n);

@@ -31,6 +31,9 @@ clance_status cl_zstd_decompress(const uint8_t *src, size_t n, size_t max_out, c
 
 /* n must be below LZ4_MAX_INPUT_SIZE (about 2 GiB): CLANCE_EINVAL otherwise. */
 clance_status cl_lz4_compress(const uint8_t *src, size_t n, cl_buf *out, clance_error *err);
+/* The same framing, with LZ4's high-compression encoder (default level):
+ * slower, smaller, and read by any LZ4 decoder. */
+clance_status cl_lz4hc_compress(const uint8_t *src, size_t n, cl_buf *out, clance_error *err);
 
 /* CLANCE_ECORRUPT unless the block decodes to exactly the prefixed length,
  * which must not exceed max_out. */

@@ -6,9 +6,10 @@
  * value stored whole, with a repetition index for variable widths). A page
  * with nothing but nulls is an all-null page with no buffers. Definition
  * levels (0 = valid, 1 = null) are stored only when the page holds a null.
- * The value encodings follow Lance 12's choices: run-length encoding,
- * FastLanes bit-packing or plain values for fixed widths, FSST for strings
- * (one symbol table per page, when that makes them smaller). */
+ * The value encodings follow Lance 12's choices: a dictionary page when the
+ * values repeat enough (encode21_dict.c), run-length encoding, FastLanes
+ * bit-packing or plain values for fixed widths, FSST for strings (one
+ * symbol table per page, when that makes them smaller). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +91,8 @@ static void make_view(const cl_field *f, const cl_arr *a, leaf_view *v) {
 /* ---- protobuf helpers (messages live on the stack of the caller) ---- */
 
 typedef struct enc_store {
-  /* Enough nodes for the deepest encoding tree we emit. */
+  /* Enough nodes for the deepest encoding trees we emit (a dictionary page:
+   * Rle{Flat, Flat} indices and General{Variable{Flat}} entries). */
   pb21_enc enc[12];
   Lance__Encodings21__Flat flat[8];
   Lance__Encodings21__Variable variable[2];
@@ -132,6 +134,25 @@ static pb21_enc *var_enc(enc_store *s, uint64_t offset_bits) {
   return e;
 }
 
+/* General{compression: {scheme[, level]}, values: inner}. */
+static pb21_enc *general_enc(enc_store *s, Lance__Encodings21__CompressionScheme scheme,
+                             int has_level, int32_t level, pb21_enc *inner) {
+  pb21_enc *e = new_enc(s);
+  Lance__Encodings21__General *g = &s->general[s->n_general];
+  Lance__Encodings21__BufferCompression *bc = &s->bc[s->n_general++];
+  lance__encodings21__general__init(g);
+  lance__encodings21__buffer_compression__init(bc);
+  bc->has_scheme = 1;
+  bc->scheme = scheme;
+  bc->has_level = has_level;
+  bc->level = level;
+  g->compression = bc;
+  g->values = inner;
+  e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL;
+  e->general = g;
+  return e;
+}
+
 /* Rle{values: Flat{w}, run_lengths: Flat{8}}. */
 static pb21_enc *rle_enc(enc_store *s, uint64_t w) {
   pb21_enc *e = new_enc(s);
@@ -140,6 +161,18 @@ static pb21_enc *rle_enc(enc_store *s, uint64_t w) {
   s->rle.run_lengths = flat_enc(s, 8);
   e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_RLE;
   e->rle = &s->rle;
+  return e;
+}
+
+/* OutOfLineBitpacking{uncompressed w, values: Flat{b}}. */
+static pb21_enc *ool_bitpack_enc(enc_store *s, uint64_t w, uint64_t b) {
+  pb21_enc *e = new_enc(s);
+  lance__encodings21__out_of_line_bitpacking__init(&s->oolbp);
+  s->oolbp.has_uncompressed_bits_per_value = 1;
+  s->oolbp.uncompressed_bits_per_value = w;
+  s->oolbp.values = flat_enc(s, b);
+  e->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING;
+  e->out_of_line_bitpacking = &s->oolbp;
   return e;
 }
 
@@ -533,8 +566,10 @@ fail:
   return st;
 }
 
+/* A mini-block page of the view's values; with `dict`, the view holds the
+ * page's dictionary indices and the dictionary goes into buffer 2. */
 static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_file_version ver,
-                                      cl_page_enc *out, clance_error *err) {
+                                      const cl_dict21 *dict, cl_page_enc *out, clance_error *err) {
   cl_buf levels = CL_BUF_INIT;
   chunk_writer w = {&out->bufs[0], &out->bufs[1], ver >= CL_FILE_V2_2, &levels};
   cl_buf vb[2] = {CL_BUF_INIT, CL_BUF_INIT};
@@ -627,6 +662,24 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
                                          : value_enc(&s, v);
   if (use_fsst) {
     mb.value_compression = fsst_enc(&s, ftable, mb.value_compression);
+  }
+  if (dict) {
+    cl_dict21_form form;
+    unsigned pb;
+    CL_CHECK(st, cl_dict21_block(dict, ver, &out->bufs[2], &form, &pb, err));
+    out->n_bufs = 3;
+    pb21_enc *de = dict->var ? var_enc(&s, dict->large ? 64 : 32) : flat_enc(&s, 8u * dict->width);
+    switch (form) {
+    case CL_DICT_PLAIN: break;
+    case CL_DICT_LZ4:
+      de = general_enc(&s, LANCE__ENCODINGS21__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_LZ4, 0, 0, de);
+      break;
+    case CL_DICT_INLINE_BITPACK: de = inline_bitpack_enc(&s, 64); break;
+    case CL_DICT_OOL_BITPACK: de = ool_bitpack_enc(&s, 64, pb); break;
+    }
+    mb.dictionary = de;
+    mb.has_num_dictionary_items = 1;
+    mb.num_dictionary_items = dict->n_items;
   }
   mb.n_layers = 1;
   mb.layers = &layer;
@@ -789,7 +842,25 @@ clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t f
   } else {
     max_value = v.bits / 8 + (v.item_validity ? (v.dim + 7) / 8 : 0);
   }
+  /* Lance tries a dictionary before choosing between mini-block and
+   * full-zip, so long repeated values get one too. */
+  cl_dict21 dict;
+  int use_dict;
+  CL_TRY(cl_dict21_build(&v, ver, &dict, &use_dict, err));
+  if (use_dict) {
+    static const cl_field index_field = {.name = (char *)"indices", .type = CL_TYPE_UINT32};
+    leaf_view iv;
+    memset(&iv, 0, sizeof iv);
+    iv.f = &index_field;
+    iv.n = v.n;
+    iv.validity = v.validity;
+    iv.bits = 32;
+    iv.values = (const uint8_t *)dict.idx;
+    clance_status st = encode_miniblock(&iv, 4, ver, &dict, out, err);
+    cl_dict21_free(&dict);
+    return st;
+  }
   if (max_value < MINIBLOCK_MAX_VALUE)
-    return encode_miniblock(&v, max_value, ver, out, err);
+    return encode_miniblock(&v, max_value, ver, NULL, out, err);
   return encode_fullzip(&v, max_value, out, err);
 }

@@ -1,8 +1,10 @@
-/* Internals of the 2.1/2.2 page encoder (encode21.c). */
+/* Internals shared by the 2.1/2.2 page encoder (encode21.c) and its
+ * dictionary pages (encode21_dict.c). */
 #ifndef CL_ENCODING_ENCODE21_H
 #define CL_ENCODING_ENCODE21_H
 
 #include "arrow/array.h"
+#include "file/format.h"
 #include "util/buf.h"
 
 /* A read-only view of the accumulated page of one leaf column. */
@@ -29,5 +31,42 @@ static inline uint64_t var_off(const leaf_view *v, int64_t i) {
 static inline int is_null(const leaf_view *v, int64_t i) {
   return v->validity && !cl_bit_get(v->validity, i);
 }
+
+/* A page's dictionary, built the way Lance 12 builds it: entries in
+ * first-seen order, one u32 index per value (a null value has the index of
+ * the empty / all-zero entry, as Lance stores nulls' values). */
+typedef struct cl_dict21 {
+  uint32_t *idx;      /* n indices */
+  uint64_t n_items;   /* entries */
+  int var, large;     /* var: n_items + 1 offsets (u32, or u64 when large) */
+  uint32_t width;     /* fixed: bytes per entry (8 or 16) */
+  cl_buf offs, data;  /* var: offsets and bytes; fixed: the entries */
+} cl_dict21;
+
+/* Lance 12's decision (should_dictionary_encode + dictionary_encode in
+ * lance-encoding's primitive.rs and primitive/dict.rs) for the page v, and
+ * the dictionary when it says yes (*used = 1): utf8/binary (any offset
+ * width) and 128-bit values in 2.1 and 2.2, 64-bit values in 2.2 only; at
+ * least 100 values; a sample of 4096 values less than 98 % distinct; at
+ * most min(n / 2, 100000) entries (Lance also applies this limit to a
+ * projection from the sample, which clance leaves out: see the .c file);
+ * and the dictionary plus 4-byte indices at most 80 % of the plain data
+ * size (value bytes plus offsets). */
+clance_status cl_dict21_build(const leaf_view *v, cl_file_version ver, cl_dict21 *d, int *used,
+                              clance_error *err);
+void cl_dict21_free(cl_dict21 *d);
+
+/* The dictionary's block buffer and its encoding, Lance's way for 2.1 (plain
+ * Variable / Flat) or the smallest of what Lance 12 writes in 2.2 (plain,
+ * LZ4-compressed, or for 64-bit values bit-packed). */
+typedef enum cl_dict21_form {
+  CL_DICT_PLAIN,
+  CL_DICT_LZ4,
+  CL_DICT_INLINE_BITPACK, /* 64-bit entries, at most 1024 of them */
+  CL_DICT_OOL_BITPACK     /* 64-bit entries, more than 1024 */
+} cl_dict21_form;
+
+clance_status cl_dict21_block(const cl_dict21 *d, cl_file_version ver, cl_buf *out,
+                              cl_dict21_form *form, unsigned *packed_bits, clance_error *err);
 
 #endif

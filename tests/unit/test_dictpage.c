@@ -1,8 +1,10 @@
-/* 2.1/2.2 page encodings chosen like Lance 12: run-length encoded values,
- * every page read back through the public API (scan and take); and the
- * reading of the dictionary blocks Lance writes. */
+/* 2.1/2.2 page encodings chosen like Lance 12: dictionary pages (Lance's
+ * thresholds at their boundaries) and run-length encoded values; every page
+ * read back through the public API (scan and take); and the reading of the
+ * dictionary blocks Lance writes. */
 #include "arrow/array.h"
 #include "clance/clance.h"
+#include "encoding/compress.h"
 #include "encoding/decode.h"
 #include "encoding/encode.h"
 #include "encoding/fastlanes.h"
@@ -87,6 +89,20 @@ static void col_free(col *c) {
   cl_schema_free(&c->s);
 }
 
+/* Append a string (NULL: a null). */
+static void add_str(col *c, const char *v, size_t len) {
+  clance_error err = {0};
+  if (!v) {
+    CHECK_OK(cl_arr_append_nulls(&c->a, 1, &err), &err);
+    return;
+  }
+  CHECK_OK(cl_buf_append(&c->a.values, v, len, &err), &err);
+  CHECK_OK(cl_arr_push_offset(&c->a, c->a.values.len, &err), &err);
+  CHECK_OK(cl_arr_append_valid(&c->a, 1, &err), &err);
+}
+
+static void add_cstr(col *c, const char *v) { add_str(c, v, v ? strlen(v) : 0); }
+
 /* Append a fixed-width value of the column's width (NULL: a null). */
 static void add_fixed(col *c, const void *v) {
   clance_error err = {0};
@@ -105,6 +121,8 @@ static void add_fixed(col *c, const void *v) {
   }
   CHECK_OK(cl_arr_append_valid(&c->a, 1, &err), &err);
 }
+
+static void add_i64(col *c, int64_t v) { add_fixed(c, &v); }
 
 /* What the page encoder made of the whole column as one page. */
 typedef struct pinfo {
@@ -273,6 +291,219 @@ static void roundtrip(const char *what, col *c, const char *version, uint64_t ro
   cl_test_rmtree(dir);
 }
 
+/* ---- dictionary decision ---- */
+
+/* n strings "v<digits>" of length len, value i % card. */
+static void cyclic_strings(col *c, int64_t n, int64_t card, int len) {
+  char buf[64];
+  for (int64_t i = 0; i < n; i++) {
+    snprintf(buf, sizeof buf, "v%0*lld", len - 1, (long long)(i % card));
+    add_cstr(c, buf);
+  }
+}
+
+/* Each boundary below was checked against the page Lance 12 writes for the
+ * same values (tests/interop cases dict_*: Lance's own choice). */
+static void test_dict_boundaries(void) {
+  static const struct {
+    int64_t n, card;
+    int len, dict;
+  } cases[] = {
+      {1000, 500, 20, 1}, /* at most n/2 entries */
+      {1000, 501, 20, 0},
+      {200, 100, 20, 1},
+      {200, 101, 20, 0},
+      {99, 3, 20, 0},     /* fewer than 100 values */
+      {100, 3, 20, 1},
+      {1000, 500, 10, 1}, /* 500*10 + 4*1000 + 4*501 <= 0.8 * (1000*10 + 4*1001) */
+      {1000, 500, 9, 0},  /* ... and 500*9 + 6004 > 0.8 * (9000 + 4004) */
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    for (int ver = CL_FILE_V2_1; ver <= CL_FILE_V2_2; ver++) {
+      col c;
+      REQUIRE(col_init(&c, "s:string") == 0);
+      cyclic_strings(&c, cases[k].n, cases[k].card, cases[k].len);
+      pinfo pi = page_info(&c, (cl_file_version)ver);
+      if ((pi.dict != 0) != cases[k].dict)
+        fprintf(stderr, "n %lld card %lld len %d v%d: dictionary %d, expected %d\n",
+                (long long)cases[k].n, (long long)cases[k].card, cases[k].len, ver, pi.dict != 0,
+                cases[k].dict);
+      CHECK((pi.dict != 0) == cases[k].dict);
+      if (cases[k].dict)
+        CHECK_EQ_U64(pi.dict_items, cases[k].card);
+      col_free(&c);
+    }
+  }
+}
+
+/* Lance samples 32 blocks of 128 values (n >= 4096): a page whose sampled
+ * values are 98 % distinct gets no dictionary even with few distinct values
+ * elsewhere. Where Lance also refuses the projection of the sample (here
+ * 2049 of 4096 sampled values distinct: 65568 > n/2 = 65536 projected
+ * entries), clance counts exactly (2050 entries) and takes the dictionary;
+ * over n/2 counted entries it does not. */
+static void test_dict_sample(void) {
+  char buf[64];
+  for (int variant = 0; variant < 4; variant++) {
+    col c;
+    REQUIRE(col_init(&c, "s:string") == 0);
+    int64_t n = 131072; /* blocks of 4096, the first 128 of each sampled */
+    for (int64_t i = 0; i < n; i++) {
+      int64_t u = variant == 0 ? 4096 : variant == 1 ? 4013 : 2049;
+      if (variant == 3)
+        snprintf(buf, sizeof buf, "%s%lld", i % 4096 < 128 ? "s" : "u", (long long)(i % 4096 < 128 ? i % 10 : i));
+      else if (i % 4096 < 128)
+        snprintf(buf, sizeof buf, "sample_value_%lld", (long long)(((i >> 12) * 128 + i % 4096) % u));
+      else
+        snprintf(buf, sizeof buf, "filler_value_xxxxxxxxx");
+      add_cstr(&c, buf);
+    }
+    /* 0: 4096 of 4096 sampled distinct; 1: 4013 (97.97 %), taken; 2:
+     * projected over n/2, counted under; 3: a sample of 10 distinct values,
+     * but 126986 distinct in the page, over n/2. */
+    pinfo pi = page_info(&c, CL_FILE_V2_1);
+    CHECK((pi.dict != 0) == (variant == 1 || variant == 2));
+    col_free(&c);
+  }
+}
+
+/* Nulls (index of the empty entry), empty strings, a single distinct value,
+ * several pages, large offsets and binary; written and read back. */
+static void test_dict_strings_roundtrip(void) {
+  static const char *const words[] = {"INFO", "WARN", "ERROR", "", "DEBUG", "a somewhat longer value"};
+  static const char *const specs[] = {"s:string", "s:large_string", "s:binary", "s:large_binary"};
+  for (size_t sp = 0; sp < 4; sp++)
+    for (int ver = CL_FILE_V2_1; ver <= CL_FILE_V2_2; ver++) {
+      col c;
+      REQUIRE(col_init(&c, specs[sp]) == 0);
+      for (int64_t i = 0; i < 20000; i++)
+        add_cstr(&c, i % 11 == 3 || i < 5 ? NULL : words[(i * 7919) % 6]);
+      pinfo pi = page_info(&c, (cl_file_version)ver);
+      CHECK(pi.layout == 'm' && pi.dict != 0);
+      CHECK(pi.dict_items == 6); /* the five words and "" (also the nulls' value) */
+      if (ver == CL_FILE_V2_1)
+        CHECK(pi.dict == E_VAR); /* Lance 2.1 stores dictionaries plain */
+      char what[64];
+      snprintf(what, sizeof what, "%s v%d", specs[sp], ver);
+      roundtrip(what, &c, ver == CL_FILE_V2_1 ? "2.1" : "2.2", 3000);
+      col_free(&c);
+    }
+
+  /* One distinct value: a dictionary of one entry (and "" for the nulls). */
+  for (int nulls = 0; nulls < 2; nulls++)
+    for (int ver = CL_FILE_V2_1; ver <= CL_FILE_V2_2; ver++) {
+      col c;
+      REQUIRE(col_init(&c, "s:string") == 0);
+      for (int64_t i = 0; i < 5000; i++)
+        add_cstr(&c, nulls && i % 3 == 0 ? NULL : "same");
+      pinfo pi = page_info(&c, (cl_file_version)ver);
+      CHECK(pi.layout == 'm' && pi.dict != 0);
+      CHECK_EQ_U64(pi.dict_items, nulls ? 2 : 1);
+      roundtrip("one value", &c, ver == CL_FILE_V2_1 ? "2.1" : "2.2", 0);
+      col_free(&c);
+    }
+
+  /* Only empty strings and nulls: 4-byte indices cost as much as the
+   * offsets they replace, so no dictionary (Lance's 80 % rule). */
+  col c;
+  REQUIRE(col_init(&c, "s:string") == 0);
+  for (int64_t i = 0; i < 3000; i++)
+    add_cstr(&c, i % 2 ? "" : NULL);
+  pinfo pi = page_info(&c, CL_FILE_V2_2);
+  CHECK(pi.layout == 'm' && pi.dict == 0);
+  roundtrip("empty and null", &c, "2.2", 0);
+  col_free(&c);
+}
+
+/* High cardinality: no dictionary (FSST or plain, as before). */
+static void test_dict_high_cardinality(void) {
+  char buf[64];
+  col c;
+  REQUIRE(col_init(&c, "s:string") == 0);
+  for (int64_t i = 0; i < 60000; i++) {
+    snprintf(buf, sizeof buf, "key-%lld-%lld", (long long)(i % 50000), (long long)(i * 31 % 977));
+    add_cstr(&c, buf);
+  }
+  pinfo pi = page_info(&c, CL_FILE_V2_2);
+  CHECK(pi.layout == 'm' && pi.dict == 0);
+  CHECK(pi.values == E_FSST);
+  col_free(&c);
+  /* ... and 100001 distinct values of 300000 stay under n/2 but over the
+   * 100000 cap. */
+  REQUIRE(col_init(&c, "s:string") == 0);
+  for (int64_t i = 0; i < 300000; i++) {
+    snprintf(buf, sizeof buf, "%06lld", (long long)((i * 7) % 100001));
+    add_cstr(&c, buf);
+  }
+  pi = page_info(&c, CL_FILE_V2_1);
+  CHECK(pi.dict == 0);
+  col_free(&c);
+}
+
+/* Fixed width: 64-bit values get dictionaries in 2.2 only, 128-bit ones in
+ * both, narrower ones never (bit-packing covers them). */
+static void test_dict_fixed(void) {
+  for (int ver = CL_FILE_V2_1; ver <= CL_FILE_V2_2; ver++) {
+    const char *vs = ver == CL_FILE_V2_1 ? "2.1" : "2.2";
+    col c;
+    REQUIRE(col_init(&c, "x:int64") == 0);
+    for (int64_t i = 0; i < 30000; i++) {
+      if (i % 13 == 1)
+        add_fixed(&c, NULL);
+      else
+        add_i64(&c, (int64_t)((i * 37) % 100) * 1000003 - 5000000000ll);
+    }
+    pinfo pi = page_info(&c, (cl_file_version)ver);
+    CHECK((pi.dict != 0) == (ver == CL_FILE_V2_2));
+    roundtrip("int64", &c, vs, 0);
+    col_free(&c);
+
+    /* More than 1024 entries: bit-packed out of line in 2.2 (as Lance). */
+    REQUIRE(col_init(&c, "x:int64") == 0);
+    for (int64_t i = 0; i < 60000; i++)
+      add_i64(&c, (int64_t)((i * 7919) % 2000) * 1000003 + 7);
+    pi = page_info(&c, (cl_file_version)ver);
+    CHECK((pi.dict != 0) == (ver == CL_FILE_V2_2));
+    if (ver == CL_FILE_V2_2) {
+      CHECK(pi.dict == E_OOL);
+      CHECK_EQ_U64(pi.dict_items, 2000);
+    }
+    roundtrip("int64 2000", &c, vs, 0);
+    col_free(&c);
+
+    REQUIRE(col_init(&c, "d:decimal(30,4)") == 0);
+    for (int64_t i = 0; i < 5000; i++) {
+      uint8_t v[16] = {0};
+      v[0] = (uint8_t)(i % 40);
+      v[9] = 0x42;
+      add_fixed(&c, i % 17 == 0 ? NULL : v);
+    }
+    pi = page_info(&c, (cl_file_version)ver);
+    CHECK(pi.dict != 0);
+    roundtrip("decimal128", &c, vs, 0);
+    col_free(&c);
+
+    REQUIRE(col_init(&c, "f:float64") == 0);
+    for (int64_t i = 0; i < 5000; i++) {
+      double d = (double)(i % 30) * 0.37 - 5.5;
+      add_fixed(&c, &d);
+    }
+    pi = page_info(&c, (cl_file_version)ver);
+    CHECK((pi.dict != 0) == (ver == CL_FILE_V2_2));
+    roundtrip("float64", &c, vs, 0);
+    col_free(&c);
+
+    REQUIRE(col_init(&c, "i:int32") == 0);
+    for (int64_t i = 0; i < 5000; i++) {
+      int32_t x = (int32_t)(i % 30) * 1000003;
+      add_fixed(&c, &x);
+    }
+    pi = page_info(&c, (cl_file_version)ver);
+    CHECK(pi.dict == 0 && pi.values == E_IBP);
+    col_free(&c);
+  }
+}
+
 /* ---- run-length encoding ---- */
 
 static void test_rle(void) {
@@ -316,11 +547,46 @@ static void test_rle(void) {
       roundtrip(specs[sp], &c, vs, 0);
       col_free(&c);
     }
+
+    /* Strings sorted by value: a dictionary with run-length encoded
+     * indices. */
+    REQUIRE(col_init(&c, "s:string") == 0);
+    char buf[32];
+    for (int64_t i = 0; i < 50000; i++) {
+      snprintf(buf, sizeof buf, "category-%03lld", (long long)(i / 1000));
+      add_cstr(&c, buf);
+    }
+    pi = page_info(&c, (cl_file_version)ver);
+    CHECK(pi.dict != 0 && pi.values == E_RLE);
+    roundtrip("sorted strings", &c, vs, 0);
+    col_free(&c);
   }
+}
+
+/* Dictionary buffers in 2.2 are LZ4-compressed when that is smaller; the
+ * high-compression encoder reads back with the plain decoder. */
+static void test_lz4hc(void) {
+  clance_error err = {0};
+  char text[5000];
+  for (size_t i = 0; i < sizeof text; i++)
+    text[i] = "lorem ipsum dolor sit amet "[i % 27];
+  cl_buf c = CL_BUF_INIT, d = CL_BUF_INIT;
+  REQUIRE_OK(cl_lz4hc_compress((const uint8_t *)text, sizeof text, &c, &err), &err);
+  CHECK(c.len < 200);
+  REQUIRE_OK(cl_lz4_decompress(c.data, c.len, sizeof text, &d, &err), &err);
+  CHECK(d.len == sizeof text && memcmp(d.data, text, sizeof text) == 0);
+  cl_buf_free(&c);
+  cl_buf_free(&d);
 }
 
 int main(void) {
   RUN(test_ool_dictionary_block);
+  RUN(test_dict_boundaries);
+  RUN(test_dict_sample);
+  RUN(test_dict_strings_roundtrip);
+  RUN(test_dict_high_cardinality);
+  RUN(test_dict_fixed);
   RUN(test_rle);
+  RUN(test_lz4hc);
   TEST_MAIN_END();
 }

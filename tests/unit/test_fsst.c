@@ -1156,13 +1156,16 @@ static void test_page_writer_fsst(void) {
   page_roundtrip("full-zip 2.2", "s:large_string", "2.2", &r, 1);
   rows_free(&r);
 
-  /* Every byte value, compressible: a common prefix, then byte b repeated. */
+  /* Every byte value, compressible: a common prefix, then byte b repeated.
+   * Every string differs (a byte for i / 256 after the prefix), or the
+   * page would be a dictionary page, as Lance 12 makes it. */
   rows_init(&r);
   for (size_t i = 0; i < 4000; i++) {
     uint8_t buf[40];
     memcpy(buf, "prefix-", 7);
-    memset(buf + 7, (int)(i % 256), 12);
-    rows_add(&r, buf, 7 + 12 - i % 5, 0);
+    buf[7] = (uint8_t)('a' + i / 256);
+    memset(buf + 8, (int)(i % 256), 12);
+    rows_add(&r, buf, 8 + 12 - i % 5, 0);
   }
   page_roundtrip("all bytes", "s:string", NULL, &r, 1);
   rows_free(&r);
