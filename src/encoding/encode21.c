@@ -9,7 +9,8 @@
  * The value encodings follow Lance 12's choices: a dictionary page when the
  * values repeat enough (encode21_dict.c), run-length encoding, FastLanes
  * bit-packing or plain values for fixed widths, FSST for strings (one
- * symbol table per page, when that makes them smaller). */
+ * symbol table per page, when that makes them smaller), and in 2.2 a
+ * constant page when every value is the same. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +226,82 @@ static clance_status encode_all_null(cl_page_enc *out, clance_error *err) {
   layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT;
   layout.constant_layout = &cl;
   out->n_bufs = 0;
+  return pack_layout(&layout, out, err);
+}
+
+/* ---- constant page (2.2) ----
+ *
+ * Lance 12 writes a 2.2 page whose values are all equal as a ConstantLayout
+ * (ConstantPrimitiveEncoding, tried before anything else): the value inline
+ * when it is fixed width and at most 32 bytes (a bool as one byte), else in
+ * one buffer holding the one-element Arrow array: u32 buffer count (2),
+ * u32 sizes, the offsets (0, len) and the bytes. Only pages without nulls
+ * here: with nulls Lance stores raw u16 definition levels beside the value,
+ * 2 bytes a row, which a dictionary page undercuts many times over. */
+
+#define CONSTANT_INLINE_MAX 32
+
+static int page_is_constant(const leaf_view *v) {
+  if (v->validity || v->n == 0 || v->f->type == CL_TYPE_FIXED_SIZE_LIST)
+    return 0;
+  if (v->var) {
+    uint64_t a = var_off(v, 0), len = var_off(v, 1) - a;
+    for (int64_t i = 1; i < v->n; i++) {
+      uint64_t b = var_off(v, i);
+      if (var_off(v, i + 1) - b != len || memcmp(v->data + a, v->data + b, (size_t)len) != 0)
+        return 0;
+    }
+    return 1;
+  }
+  if (v->bits == 1) {
+    int first = cl_bit_get(v->values, 0);
+    for (int64_t i = 1; i < v->n; i++)
+      if (cl_bit_get(v->values, i) != first)
+        return 0;
+    return 1;
+  }
+  size_t w = v->bits / 8;
+  if (v->bits % 8 || w == 0 || w > CONSTANT_INLINE_MAX)
+    return 0;
+  for (int64_t i = 1; i < v->n; i++)
+    if (memcmp(v->values, v->values + (size_t)i * w, w) != 0)
+      return 0;
+  return 1;
+}
+
+static clance_status encode_constant(const leaf_view *v, cl_page_enc *out, clance_error *err) {
+  Lance__Encodings21__ConstantLayout cl = LANCE__ENCODINGS21__CONSTANT_LAYOUT__INIT;
+  Lance__Encodings21__RepDefLayer layer = LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+  cl.n_layers = 1;
+  cl.layers = &layer;
+  uint8_t bit;
+  out->n_bufs = 0;
+  if (v->var) {
+    cl_buf *b = &out->bufs[0];
+    unsigned ob = v->large ? 8 : 4;
+    uint64_t a = var_off(v, 0), len = var_off(v, 1) - a;
+    if (len > UINT32_MAX)
+      return cl_err(err, CLANCE_EINTERNAL, "constant value of %llu bytes", (unsigned long long)len);
+    CL_TRY(cl_buf_append_u32(b, 2, err));
+    CL_TRY(cl_buf_append_u32(b, 2 * ob, err));
+    CL_TRY(cl_buf_append_u32(b, (uint32_t)len, err));
+    CL_TRY(ob == 8 ? cl_buf_append_u64(b, 0, err) : cl_buf_append_u32(b, 0, err));
+    CL_TRY(ob == 8 ? cl_buf_append_u64(b, len, err) : cl_buf_append_u32(b, (uint32_t)len, err));
+    CL_TRY(cl_buf_append(b, v->data + a, (size_t)len, err));
+    out->n_bufs = 1;
+  } else if (v->bits == 1) {
+    bit = (uint8_t)cl_bit_get(v->values, 0);
+    cl.has_inline_value = 1;
+    cl.inline_value.data = &bit;
+    cl.inline_value.len = 1;
+  } else {
+    cl.has_inline_value = 1;
+    cl.inline_value.data = (uint8_t *)v->values;
+    cl.inline_value.len = v->bits / 8;
+  }
+  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
+  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT;
+  layout.constant_layout = &cl;
   return pack_layout(&layout, out, err);
 }
 
@@ -842,6 +919,8 @@ clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t f
   } else {
     max_value = v.bits / 8 + (v.item_validity ? (v.dim + 7) / 8 : 0);
   }
+  if (ver >= CL_FILE_V2_2 && page_is_constant(&v))
+    return encode_constant(&v, out, err);
   /* Lance tries a dictionary before choosing between mini-block and
    * full-zip, so long repeated values get one too. */
   cl_dict21 dict;

@@ -1,7 +1,7 @@
 /* 2.1/2.2 page encodings chosen like Lance 12: dictionary pages (Lance's
- * thresholds at their boundaries) and run-length encoded values; every page
- * read back through the public API (scan and take); and the reading of the
- * dictionary blocks Lance writes. */
+ * thresholds at their boundaries), run-length encoded values and 2.2
+ * constant pages; every page read back through the public API (scan and
+ * take); and the reading of the dictionary blocks Lance writes. */
 #include "arrow/array.h"
 #include "clance/clance.h"
 #include "encoding/compress.h"
@@ -389,7 +389,8 @@ static void test_dict_strings_roundtrip(void) {
       col_free(&c);
     }
 
-  /* One distinct value: a dictionary of one entry (and "" for the nulls). */
+  /* One distinct value: a dictionary of one entry in 2.1; in 2.2 a constant
+   * page without nulls, a dictionary with them. */
   for (int nulls = 0; nulls < 2; nulls++)
     for (int ver = CL_FILE_V2_1; ver <= CL_FILE_V2_2; ver++) {
       col c;
@@ -397,8 +398,12 @@ static void test_dict_strings_roundtrip(void) {
       for (int64_t i = 0; i < 5000; i++)
         add_cstr(&c, nulls && i % 3 == 0 ? NULL : "same");
       pinfo pi = page_info(&c, (cl_file_version)ver);
-      CHECK(pi.layout == 'm' && pi.dict != 0);
-      CHECK_EQ_U64(pi.dict_items, nulls ? 2 : 1);
+      if (ver == CL_FILE_V2_2 && !nulls) {
+        CHECK(pi.layout == 'c' && !pi.inline_value);
+      } else {
+        CHECK(pi.layout == 'm' && pi.dict != 0);
+        CHECK_EQ_U64(pi.dict_items, nulls ? 2 : 1);
+      }
       roundtrip("one value", &c, ver == CL_FILE_V2_1 ? "2.1" : "2.2", 0);
       col_free(&c);
     }
@@ -563,6 +568,31 @@ static void test_rle(void) {
   }
 }
 
+/* ---- 2.2 constant pages ---- */
+
+static void test_constant(void) {
+  static const char *const specs[] = {"i:int32", "b:bool", "d:decimal(20,2)", "f:fixed_size_binary(3)",
+                                      "s:string", "l:large_binary"};
+  for (size_t sp = 0; sp < 6; sp++)
+    for (int ver = CL_FILE_V2_1; ver <= CL_FILE_V2_2; ver++) {
+      col c;
+      REQUIRE(col_init(&c, specs[sp]) == 0);
+      uint8_t v[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+      for (int64_t i = 0; i < 3000; i++) {
+        if (cl_type_is_binary_like(c.s.fields[0].type))
+          add_str(&c, "constant value", 14);
+        else
+          add_fixed(&c, v);
+      }
+      pinfo pi = page_info(&c, (cl_file_version)ver);
+      CHECK((pi.layout == 'c') == (ver == CL_FILE_V2_2));
+      if (ver == CL_FILE_V2_2)
+        CHECK(pi.inline_value == !cl_type_is_binary_like(c.s.fields[0].type));
+      roundtrip(specs[sp], &c, ver == CL_FILE_V2_1 ? "2.1" : "2.2", 1000);
+      col_free(&c);
+    }
+}
+
 /* Dictionary buffers in 2.2 are LZ4-compressed when that is smaller; the
  * high-compression encoder reads back with the plain decoder. */
 static void test_lz4hc(void) {
@@ -587,6 +617,7 @@ int main(void) {
   RUN(test_dict_high_cardinality);
   RUN(test_dict_fixed);
   RUN(test_rle);
+  RUN(test_constant);
   RUN(test_lz4hc);
   TEST_MAIN_END();
 }
