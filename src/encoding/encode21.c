@@ -9,11 +9,13 @@
  * The value encodings follow Lance 12's choices: a dictionary page when the
  * values repeat enough (encode21_dict.c), run-length encoding, FastLanes
  * bit-packing or plain values for fixed widths, FSST for strings (one
- * symbol table per page, when that makes them smaller), and in 2.2 a
- * constant page when every value is the same. */
+ * symbol table per page, when that makes them smaller), zstd per value for
+ * values over 32 KiB in full-zip pages, and in 2.2 a constant page when
+ * every value is the same. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoding/compress.h"
 #include "encoding/encode.h"
 #include "encoding/encode21.h"
 #include "encoding/fastlanes.h"
@@ -22,6 +24,7 @@
 #define CHUNK_TARGET 4096   /* value bytes per mini-block chunk */
 #define CHUNK_MAX_VALUES 4096
 #define MINIBLOCK_MAX_VALUE 256 /* values this wide or wider go full-zip */
+#define ZSTD_PER_VALUE_MIN 32768 /* full-zip values longer than this: zstd per value */
 
 typedef Lance__Encodings21__MiniBlockLayout mb_layout;
 typedef Lance__Encodings21__FullZipLayout fz_layout;
@@ -791,15 +794,18 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
   clance_status st = CLANCE_OK;
   uint64_t *starts = NULL;
   cl_buf tmp = CL_BUF_INIT;
-  /* FSST per value (lance: strings up to 32 KiB; longer ones it would
-   * compress with zstd per value, which we leave plain). */
+  /* Lance 12 (try_variable_width_per_value): pages holding a value over
+   * 32 KiB compress every value on its own with zstd (its default level);
+   * otherwise strings are FSST-compressed per value under fsst_wanted. */
+  int use_zstd = pv->var && max_len > ZSTD_PER_VALUE_MIN;
+  cl_buf zv = CL_BUF_INIT;
   cl_buf fdata = CL_BUF_INIT, foffs = CL_BUF_INIT;
   uint8_t *ftable = NULL;
   int use_fsst = 0;
   leaf_view fview;
   memset(&fview, 0, sizeof fview);
   const leaf_view *v = pv;
-  if (pv->var && max_len <= 32768 && fsst_wanted(pv, max_len)) {
+  if (pv->var && !use_zstd && fsst_wanted(pv, max_len)) {
     ftable = cl_malloc(CL_FSST_TABLE_SIZE, err);
     if (!ftable) {
       st = err->code;
@@ -828,11 +834,23 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
       if (null)
         continue; /* a null variable-width value is only its control word */
       uint64_t b0 = var_off(v, i), b1 = var_off(v, i + 1);
+      const uint8_t *vp = v->data + b0;
+      uint64_t vlen = b1 - b0;
+      if (use_zstd) {
+        /* u64 uncompressed length + one zstd frame, Lance's framing */
+        zv.len = 0;
+        CL_CHECK(st, cl_zstd_compress(vp, (size_t)vlen, 0, &zv, err));
+        vp = zv.data;
+        vlen = zv.len;
+      }
       if (ow == 8)
-        CL_CHECK(st, cl_buf_append_u64(z, b1 - b0, err));
-      else
-        CL_CHECK(st, cl_buf_append_u32(z, (uint32_t)(b1 - b0), err));
-      CL_CHECK(st, cl_buf_append(z, v->data + b0, (size_t)(b1 - b0), err));
+        CL_CHECK(st, cl_buf_append_u64(z, vlen, err));
+      else if (vlen > UINT32_MAX) {
+        st = cl_err(err, CLANCE_EINTERNAL, "full-zip value of %llu bytes", (unsigned long long)vlen);
+        goto fail;
+      } else
+        CL_CHECK(st, cl_buf_append_u32(z, (uint32_t)vlen, err));
+      CL_CHECK(st, cl_buf_append(z, vp, (size_t)vlen, err));
     } else {
       /* Fixed width: null rows still carry a full (zeroed) value. */
       if (item_vbytes) {
@@ -882,6 +900,9 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
   if (use_fsst) {
     fz.value_compression = fsst_enc(&s, ftable, fz.value_compression);
   }
+  if (use_zstd) /* Lance writes the level (0: zstd's default) */
+    fz.value_compression = general_enc(&s, LANCE__ENCODINGS21__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_ZSTD,
+                                       1, 0, fz.value_compression);
   fz.n_layers = 1;
   fz.layers = &layer;
   pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
@@ -889,6 +910,7 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
   layout.full_zip_layout = &fz;
   st = pack_layout(&layout, out, err);
 fail:
+  cl_buf_free(&zv);
   free(starts);
   cl_buf_free(&tmp);
   cl_buf_free(&fdata);

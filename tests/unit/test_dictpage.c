@@ -1,7 +1,8 @@
 /* 2.1/2.2 page encodings chosen like Lance 12: dictionary pages (Lance's
- * thresholds at their boundaries), run-length encoded values and 2.2
- * constant pages; every page read back through the public API (scan and
- * take); and the reading of the dictionary blocks Lance writes. */
+ * thresholds at their boundaries), run-length encoded values, 2.2 constant
+ * pages and zstd per value in full-zip pages; every page read back through
+ * the public API (scan and take); and the reading of the dictionary blocks
+ * Lance writes. */
 #include "arrow/array.h"
 #include "clance/clance.h"
 #include "encoding/compress.h"
@@ -593,6 +594,37 @@ static void test_constant(void) {
     }
 }
 
+/* ---- full-zip: zstd per value over 32 KiB ---- */
+
+static void test_fullzip_zstd(void) {
+  for (int big = 0; big < 2; big++)
+    for (int ver = CL_FILE_V2_1; ver <= CL_FILE_V2_2; ver++) {
+      col c;
+      REQUIRE(col_init(&c, big ? "s:large_string" : "s:string") == 0);
+      size_t len = big ? 40000 : 30000;
+      char *v = malloc(len + 32);
+      for (int64_t i = 0; i < 40; i++) {
+        if (i % 9 == 4) {
+          add_cstr(&c, NULL);
+          continue;
+        }
+        for (size_t k = 0; k < len; k++)
+          v[k] = (char)('a' + (k * 7 + (size_t)i) % 26 - (k % 100 == 0));
+        add_str(&c, v, i == 7 ? 0 : len - (size_t)i);
+      }
+      free(v);
+      pinfo pi = page_info(&c, (cl_file_version)ver);
+      CHECK(pi.layout == 'z');
+      if (big)
+        CHECK(pi.values == E_GENERAL && pi.inner == E_VAR);
+      else
+        CHECK(pi.values == E_FSST);
+      CHECK(pi.bytes < 40 * len / 4);
+      roundtrip(big ? "zstd" : "fsst", &c, ver == CL_FILE_V2_1 ? "2.1" : "2.2", 16);
+      col_free(&c);
+    }
+}
+
 /* Dictionary buffers in 2.2 are LZ4-compressed when that is smaller; the
  * high-compression encoder reads back with the plain decoder. */
 static void test_lz4hc(void) {
@@ -618,6 +650,7 @@ int main(void) {
   RUN(test_dict_fixed);
   RUN(test_rle);
   RUN(test_constant);
+  RUN(test_fullzip_zstd);
   RUN(test_lz4hc);
   TEST_MAIN_END();
 }
