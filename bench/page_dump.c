@@ -7,7 +7,8 @@
  * For each column it prints the number of pages, every distinct layout +
  * encoding tree with its page count, and the bytes of its page buffers (with
  * the dictionary buffers of mini-block pages and the column metadata apart).
- * -v prints every page, -x also the first 64 bytes of each of its buffers. Internal API; a diagnostic, not part of the library. */
+ * -v prints every page, -x also its encoding (a serialized Any) and the first
+ * 64 bytes of each of its buffers. Internal API; a diagnostic, not part of the library. */
 #include <dirent.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -239,6 +240,12 @@ static int dump_file(const char *path) {
         for (size_t b = 0; b < p->n_bufs; b++)
           printf(" %" PRIu64, p->buf_sizes[b]);
         printf(" | %s\n", (char *)d.data);
+        if (hexdump) {
+          printf("    encoding:");
+          for (size_t j = 0; j < p->encoding_len; j++)
+            printf(" %02x", p->encoding[j]);
+          printf("\n");
+        }
         for (size_t b = 0; hexdump && b < p->n_bufs; b++) {
           uint8_t h[64];
           uint64_t hk = p->buf_sizes[b] < sizeof h ? p->buf_sizes[b] : sizeof h;

@@ -14,11 +14,13 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/clance-threads-XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-SPEC='id:int64,x:float64,s:string,v:vector(float32,3),b:bool,t:timestamp(us,UTC)'
+# c and k repeat (dictionary pages, run-length encoded indices and values).
+SPEC='id:int64,x:float64,s:string,v:vector(float32,3),b:bool,t:timestamp(us,UTC),c:string,k:int64'
 awk 'BEGIN { srand(7); for (i = 0; i < 60000; i++) {
-  if (i % 13 == 5) { printf "{\"id\":%d,\"x\":null,\"s\":null,\"v\":null,\"b\":null,\"t\":null}\n", i; continue }
-  printf "{\"id\":%d,\"x\":%.17g,\"s\":\"s%d-%s\",\"v\":[%d,%.5f,-1],\"b\":%s,\"t\":%d}\n", i, rand(), i * 7,
-    substr("abcdefghijklmnopqrstuvwxyz", 1 + i % 20, 1 + i % 7), i, rand(), (i % 3 ? "true" : "false"), i * 1000 }
+  if (i % 13 == 5) { printf "{\"id\":%d,\"x\":null,\"s\":null,\"v\":null,\"b\":null,\"t\":null,\"c\":null,\"k\":null}\n", i; continue }
+  printf "{\"id\":%d,\"x\":%.17g,\"s\":\"s%d-%s\",\"v\":[%d,%.5f,-1],\"b\":%s,\"t\":%d,\"c\":\"cat-%d\",\"k\":%d}\n", i, rand(), i * 7,
+    substr("abcdefghijklmnopqrstuvwxyz", 1 + i % 20, 1 + i % 7), i, rand(), (i % 3 ? "true" : "false"), i * 1000,
+    int(rand() * 17), int(i / 700) * 1000003 - 50000000 }
 }' > rows.jsonl
 # data files of a fragment list, in order
 files() { grep -o '"path": *"[^"]*"' "$1" | sed 's/.*"\([^"]*\)"$/\1/'; }

@@ -723,6 +723,106 @@ addCase(makeCase('packed_structs_var',
     return out;
   }, 'nested', { packed: { vs: 'packed', fv: 'packed', an: 'packed', 'ls.item': 'packed', 'os.p': 'packed' }, lanceVersions: ['2.2'] }));
 
+// Dictionary pages (and the other page encodings Lance 12 chooses for repeated values), in
+// both directions. Lance 12 (2.1/2.2) dictionary-encodes a page of strings/binary or of 128-bit
+// values (2.2: also 64-bit values) when it has >= 100 values, at most n/2 distinct ones (also as
+// projected from a sample) and the dictionary + 4-byte indices take <= 80 % of the plain size.
+// clance-to-lance writes 4 files of n/4 rows (two workers, two files each): with the default
+// 1200 rows, 300-row pages, so `at_half` (150 distinct per 300 rows) sits exactly at the limit
+// and `over_half` (151) just over it; Lance writes 3 fragments of 400 rows (both under).
+// `clancePages` says what clance's pages of a column must be, per storage version (every page
+// of the column matches the pattern; bench/page_dump describes them); interop.js checks it.
+const DICT_WORDS = ['INFO', 'WARN', 'ERROR', '', 'DEBUG', 'äöü-ü', '中文', 'tab\there', 'quote"back\\slash',
+  'a value that is quite a bit longer than the others', 'x', '😀'];
+addCase(makeCase('dict_pages',
+  'id:int64,s:string,ls:large_string,b:binary,e:string,one:string,onen:string,at_half:string,' +
+  'over_half:string,dec:decimal(20,4),i64:int64,f64:float64,ts:timestamp(us)', 1200,
+  'low-cardinality columns: dictionary pages with nulls, empty strings, one distinct value, ' +
+  'n/2 and n/2+1 distinct values per clance page, 128-bit and 64-bit values, sorted runs',
+  (n) => {
+    const rng = makeRng(0xD1C7);
+    const bins = [new Uint8Array([]), new Uint8Array([0, 255, 0]), new Uint8Array([1, 2, 3, 4]),
+      new Uint8Array([0xff]), new Uint8Array([9, 9, 9, 9, 9, 9, 9, 9, 9])];
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const null1 = i < 3 || rng.next() < 0.08;
+      out[i] = {
+        id: BigInt(i),
+        s: null1 ? null : DICT_WORDS[rng.int(0, DICT_WORDS.length - 1)],
+        ls: rng.next() < 0.15 ? null : DICT_WORDS[(i * 7) % DICT_WORDS.length],
+        b: rng.next() < 0.05 ? null : bins[rng.int(0, bins.length - 1)],
+        e: i % 3 === 0 ? null : '',
+        one: 'constant-value',
+        onen: rng.next() < 0.3 ? null : 'only',
+        at_half: `v${String(i % 150).padStart(11, '0')}`,
+        over_half: `w${String(i % 151).padStart(11, '0')}`,
+        dec: rng.next() < 0.1 ? null : BigInt(rng.int(-10, 9)) * 123456789012345n + 5n,
+        i64: rng.next() < 0.1 ? null : BigInt(rng.int(0, 40)) * 100000000007n - 3000000000000n,
+        f64: rng.next() < 0.1 ? null : rng.int(0, 24) * 0.37 - 4.5,
+        ts: BigInt(1700000000000000 + Math.floor(i / 40) * 3600000000),
+      };
+    }
+    return out;
+  }));
+CASES.dict_pages.clancePages = {
+  '2.1': {
+    s: /dict=Var\(Flat32\)/, ls: /dict=Var\(Flat64\)/, b: /dict=Var\(Flat32\)/, e: /^(?!.*dict=)/,
+    one: /dict=/, onen: /dict=/, at_half: /dict=/, over_half: /^(?!.*dict=)/, dec: /dict=Flat128/,
+    i64: /^(?!.*dict=)/, f64: /^(?!.*dict=)/, ts: /values=Rle\(Flat64,Flat8\)/,
+  },
+  '2.2': {
+    s: /dict=/, ls: /dict=/, b: /dict=/, e: /^(?!.*dict=)/, one: /^Constant/, onen: /dict=/,
+    at_half: /dict=/, over_half: /^(?!.*dict=)/, dec: /dict=/, i64: /dict=/, f64: /dict=/,
+    ts: /values=Rle\(Flat32,Flat8\) dict=/,
+  },
+};
+
+// Repeated long values: Lance tries a dictionary before choosing mini-block or full-zip, so
+// strings of 300..2000 bytes from a few distinct ones become a mini-block dictionary page.
+// clance writes several pages per file here (--max-rows-per-group 125: four pages of 125 rows per file).
+addCase(makeCase('dict_long', 'id:int64,r:string,rb:large_binary,u:string', 2000,
+  'long repeated values (dictionary before full-zip), several dictionary pages per file, ' +
+  'and a column of long distinct strings (full-zip)',
+  (n) => {
+    const rng = makeRng(0xD10C);
+    const pool = Array.from({ length: 8 }, (_, k) => randString(rng, 300, 2000) + `#${k}`);
+    const bpool = Array.from({ length: 5 }, () => randBytes(rng, 256, 700));
+    return Array.from({ length: n }, (_, i) => ({
+      id: BigInt(i),
+      r: rng.next() < 0.05 ? null : pool[rng.int(0, pool.length - 1)],
+      rb: rng.next() < 0.05 ? null : bpool[rng.int(0, bpool.length - 1)],
+      u: i % 10 === 9 ? null : `${i}:` + randString(rng, 300, 400),
+    }));
+  }));
+CASES.dict_long.clanceWriteArgs = ['--max-rows-per-group', '125'];
+CASES.dict_long.clancePages = {
+  '2.1': { r: /^MiniBlock .*dict=Var\(Flat32\)/, rb: /^MiniBlock .*dict=Var\(Flat64\)/, u: /^FullZip/ },
+  '2.2': { r: /^MiniBlock.*dict=/, rb: /^MiniBlock.*dict=/, u: /^FullZip/ },
+};
+
+// Values over 32 KiB: Lance 12 compresses each one with zstd in full-zip pages (General(zstd)
+// around Variable), compressible or not.
+addCase(makeCase('zstd_values', 'id:int64,s:string,b:binary', 40,
+  'strings and binaries of 33..50 KiB (zstd per value in full-zip pages), some null or empty',
+  (n) => {
+    const rng = makeRng(0x25D);
+    return Array.from({ length: n }, (_, i) => {
+      const len = rng.int(33 * 1024, 50 * 1024);
+      const word = randString(rng, 5, 40);
+      let s = '';
+      while (s.length < len) s += `${word} ${i} `; // whole words: no surrogate pair cut in two
+      return {
+        id: BigInt(i),
+        s: i % 7 === 3 ? null : i % 11 === 5 ? '' : s,
+        b: i % 9 === 4 ? null : randBytes(rng, 33 * 1024 + 1, 34 * 1024),
+      };
+    });
+  }));
+CASES.zstd_values.clancePages = {
+  '2.1': { s: /values=General\[zstd:0\]\(Var\(Flat32\)\)/, b: /values=General\[zstd:0\]\(Var\(Flat32\)\)/ },
+  '2.2': { s: /values=General\[zstd:0\]\(Var\(Flat32\)\)/, b: /values=General\[zstd:0\]\(Var\(Flat32\)\)/ },
+};
+
 /** The cases of the standard interop matrix (the brief's list). */
 const MATRIX = ['all_types', 'no_nulls', 'seed', 'low_cardinality', 'long_strings', 'vectors128', 'big'];
 for (const c of Object.values(CASES)) if (!c.kind) c.kind = MATRIX.includes(c.name) ? 'matrix' : 'extra';

@@ -301,6 +301,37 @@ function lanceOps(o, work, v, stable) {
   }
 }
 
+// What cases.js says beyond gen_input --list: extra write-fragments arguments and the page
+// encodings clance must choose (clanceWriteArgs, clancePages).
+function caseExtras(c) {
+  return require('./cases.js').CASES[c.name] || {};
+}
+
+// Every page of the columns a case names in clancePages[v] must match its pattern, as
+// bench/page_dump (built next to the clance binary) describes the page: the encodings
+// clance chose, not only values Lance can read.
+function checkClancePages(o, ds, c, v) {
+  const want = (caseExtras(c).clancePages || {})[v];
+  if (!want) return;
+  const dump = path.join(path.dirname(path.dirname(o.clance)), 'bench', 'page_dump');
+  if (!fs.existsSync(dump)) throw new Error(`${dump} is missing: build the bench directory to check page encodings`);
+  const columns = {};
+  let col = null;
+  for (const line of run(dump, [ds]).split('\n')) {
+    const m = /^column (\d+):/.exec(line);
+    if (m) col = columns[Number(m[1])] = [];
+    else if (col && /^\s+\d+ x/.test(line)) col.push(line.replace(/^\s+\d+ x\s+\d+ B\s+/, ''));
+    else col = null;
+  }
+  const names = require('./canon.js').parseSpec(c.spec).map((f) => f.name);
+  for (const [name, re] of Object.entries(want)) {
+    const pages = columns[names.indexOf(name)] || [];
+    const bad = pages.filter((p) => !re.test(p));
+    if (!pages.length || bad.length)
+      throw new Error(`clance's pages of column ${name} (${v}) should match ${re}: ${bad.concat(pages.length ? [] : ['no pages']).join(' | ')}`);
+  }
+}
+
 function clanceToLance(o, work, c, v) {
   const ds = path.join(work, `c2l-${c.name}-${v}.lance`);
   fs.rmSync(ds, { recursive: true, force: true });
@@ -316,12 +347,14 @@ function clanceToLance(o, work, c, v) {
     const out = path.join(work, `c2l-${c.name}-${v}.frags${k}.json`);
     const perFile = Math.max(1, Math.ceil(p.length / 2));
     run(o.clance, ['write-fragments', ds, '--schema', c.spec, '--input', f, '--format', 'jsonl',
-      '--data-storage-version', v, '--max-rows-per-file', String(perFile), '--output', out]);
+      '--data-storage-version', v, '--max-rows-per-file', String(perFile), '--output', out,
+      ...(caseExtras(c).clanceWriteArgs || [])]);
     frags.push(out);
   });
   const version = run(o.clance, ['commit', ds, '--operation', 'overwrite', '--read-version', '0',
     '--schema', c.spec, ...frags]).trim();
   if (version !== '1') throw new Error(`commit printed version ${version}`);
+  checkClancePages(o, ds, c, v);
   const actual = path.join(work, `c2l-${c.name}-${v}.lance.jsonl`);
   fs.writeFileSync(actual, node('lance_dump.js', [ds]));
   compare(input, actual, c.spec);
