@@ -486,7 +486,8 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
       uint64_t s0 = large ? cl_le64(items.offsets.data + 8 * j) : cl_le32(items.offsets.data + 4 * j);
       uint64_t s1 = large ? cl_le64(items.offsets.data + 8 * (j + 1))
                           : cl_le32(items.offsets.data + 4 * (j + 1));
-      st = cl_buf_append(&a->values, items.values.data + s0, (size_t)(s1 - s0), err);
+      if (s1 > s0) /* an all-empty dictionary has no value bytes at all (NULL) */
+        st = cl_buf_append(&a->values, items.values.data + s0, (size_t)(s1 - s0), err);
       if (!st)
         st = cl_arr_push_offset(a, a->values.len, err);
     }
