@@ -4,6 +4,7 @@
 #define CL_ENCODING_ENCODE_H
 
 #include "arrow/array.h"
+#include "encoding/fsst.h"
 #include "file/container.h"
 
 /* Rows [start, start + n) of a validated foreign array (start does not
@@ -29,6 +30,20 @@ int cl_encode_supported_leaf(const cl_field *f);
 /* File version 2.1 / 2.2 structural encoding of a leaf column page. */
 clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t first_row,
                                cl_file_version v, cl_page_enc *out, clance_error *err);
+
+/* Working buffers of the 2.1+ page encoder (compressed strings, chunk
+ * buffers), kept between pages by a caller that encodes many: fresh
+ * memory for every page costs a page fault per 4 KiB. Zero-initialise;
+ * free with cl_enc21_scratch_free. One encoding at a time. */
+typedef struct cl_enc21_scratch {
+  cl_buf levels, vb[2], fdata, foffs;
+  uint8_t ftable[CL_FSST_TABLE_SIZE];
+} cl_enc21_scratch;
+void cl_enc21_scratch_free(cl_enc21_scratch *sc);
+/* cl_encode21_page with the caller's scratch buffers. */
+clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, uint64_t first_row,
+                                       cl_file_version v, cl_page_enc *out,
+                                       cl_enc21_scratch *scratch, clance_error *err);
 
 /* File version 2.0 encoding of a leaf column page. Value bytes are not
  * copied: the page's buffers point into the source rows (see

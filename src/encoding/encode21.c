@@ -401,14 +401,19 @@ static clance_status var_chunk_buf(const leaf_view *v, int64_t first, int64_t k,
   uint64_t base = (uint64_t)(k + 1) * ow;
   vb->len = 0;
   CL_TRY(cl_buf_reserve(vb, (size_t)(base + (b1 - b0) + 8), err));
-  for (int64_t i = 0; i <= k; i++) {
-    uint64_t o = base + var_off(v, first + i) - b0;
-    if (ow == 8)
-      cl_put64(vb->data + vb->len, o);
-    else
-      cl_put32(vb->data + vb->len, (uint32_t)o);
-    vb->len += ow;
+  /* (typed loops: the view's offsets and vb are malloc'd, so aligned) */
+  if (ow == 8) {
+    const uint64_t *so = (const uint64_t *)(const void *)v->offsets + first;
+    uint64_t *o = (uint64_t *)(void *)vb->data;
+    for (int64_t i = 0; i <= k; i++)
+      o[i] = base + so[i] - b0;
+  } else {
+    const uint32_t *so = (const uint32_t *)(const void *)v->offsets + first;
+    uint32_t *o = (uint32_t *)(void *)vb->data, shift = (uint32_t)(base - b0);
+    for (int64_t i = 0; i <= k; i++)
+      o[i] = so[i] + shift;
   }
+  vb->len = (size_t)(k + 1) * ow;
   CL_TRY(cl_buf_append(vb, v->data + b0, (size_t)(b1 - b0), err));
   return cl_buf_pad(vb, ow, 0x48, err);
 }
@@ -649,27 +654,21 @@ fail:
 /* A mini-block page of the view's values; with `dict`, the view holds the
  * page's dictionary indices and the dictionary goes into buffer 2. */
 static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_file_version ver,
-                                      const cl_dict21 *dict, cl_page_enc *out, clance_error *err) {
-  cl_buf levels = CL_BUF_INIT;
-  chunk_writer w = {&out->bufs[0], &out->bufs[1], ver >= CL_FILE_V2_2, &levels};
-  cl_buf vb[2] = {CL_BUF_INIT, CL_BUF_INIT};
+                                      const cl_dict21 *dict, cl_page_enc *out,
+                                      cl_enc21_scratch *sc, clance_error *err) {
+  chunk_writer w = {&out->bufs[0], &out->bufs[1], ver >= CL_FILE_V2_2, &sc->levels};
+  cl_buf *vb = sc->vb;
   size_t nvb = 0;
   clance_status st = CLANCE_OK;
   int64_t fixed_k = 0;
   /* FSST: the chunks are Variable chunks of the compressed strings. */
-  cl_buf fdata = CL_BUF_INIT, foffs = CL_BUF_INIT;
-  uint8_t *ftable = NULL;
+  uint8_t *ftable = sc->ftable;
   int use_fsst = 0;
   leaf_view fview;
   memset(&fview, 0, sizeof fview);
   const leaf_view *v = pv;
   if (pv->var && fsst_wanted(pv, max_len)) {
-    ftable = cl_malloc(CL_FSST_TABLE_SIZE, err);
-    if (!ftable) {
-      st = err->code;
-      goto fail;
-    }
-    CL_CHECK(st, fsst_compress(pv, &fview, &fdata, &foffs, ftable, &use_fsst, err));
+    CL_CHECK(st, fsst_compress(pv, &fview, &sc->fdata, &sc->foffs, ftable, &use_fsst, err));
     if (use_fsst)
       v = &fview;
   }
@@ -776,51 +775,37 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
   layout.mini_block_layout = &mb;
   st = pack_layout(&layout, out, err);
 fail:
-  cl_buf_free(&vb[0]);
-  cl_buf_free(&vb[1]);
-  cl_buf_free(&levels);
-  cl_buf_free(&fdata);
-  cl_buf_free(&foffs);
-  free(ftable);
   return st;
 }
 
 /* ---- full-zip ---- */
 
 static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_page_enc *out,
-                                    clance_error *err) {
+                                    cl_enc21_scratch *sc, clance_error *err) {
   cl_buf *z = &out->bufs[0];
   int has_def = pv->validity != NULL;
   clance_status st = CLANCE_OK;
   uint64_t *starts = NULL;
-  cl_buf tmp = CL_BUF_INIT;
+  cl_buf *tmp = &sc->vb[0];
   /* Lance 12 (try_variable_width_per_value): pages holding a value over
    * 32 KiB compress every value on its own with zstd (its default level);
    * otherwise strings are FSST-compressed per value under fsst_wanted. */
   int use_zstd = pv->var && max_len > ZSTD_PER_VALUE_MIN;
-  cl_buf zv = CL_BUF_INIT;
-  cl_buf fdata = CL_BUF_INIT, foffs = CL_BUF_INIT;
-  uint8_t *ftable = NULL;
+  cl_buf *zv = &sc->levels;
+  uint8_t *ftable = sc->ftable;
   int use_fsst = 0;
   leaf_view fview;
   memset(&fview, 0, sizeof fview);
   const leaf_view *v = pv;
   if (pv->var && !use_zstd && fsst_wanted(pv, max_len)) {
-    ftable = cl_malloc(CL_FSST_TABLE_SIZE, err);
-    if (!ftable) {
-      st = err->code;
-      goto fail;
-    }
-    CL_CHECK(st, fsst_compress(pv, &fview, &fdata, &foffs, ftable, &use_fsst, err));
+    CL_CHECK(st, fsst_compress(pv, &fview, &sc->fdata, &sc->foffs, ftable, &use_fsst, err));
     if (use_fsst)
       v = &fview;
   }
   if (v->var) {
-    starts = cl_malloc(((size_t)v->n + 1) * sizeof *starts, err);
-    if (!starts) {
-      st = err->code;
-      goto fail;
-    }
+    sc->vb[1].len = 0;
+    CL_CHECK(st, cl_buf_reserve(&sc->vb[1], ((size_t)v->n + 1) * sizeof *starts, err));
+    starts = (uint64_t *)(void *)sc->vb[1].data;
   }
   unsigned ow = v->large ? 8 : 4;
   size_t item_vbytes = v->item_validity ? (v->dim + 7) / 8 : 0;
@@ -838,10 +823,10 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
       uint64_t vlen = b1 - b0;
       if (use_zstd) {
         /* u64 uncompressed length + one zstd frame, Lance's framing */
-        zv.len = 0;
-        CL_CHECK(st, cl_zstd_compress(vp, (size_t)vlen, 0, &zv, err));
-        vp = zv.data;
-        vlen = zv.len;
+        zv->len = 0;
+        CL_CHECK(st, cl_zstd_compress(vp, (size_t)vlen, 0, zv, err));
+        vp = zv->data;
+        vlen = zv->len;
       }
       if (ow == 8)
         CL_CHECK(st, cl_buf_append_u64(z, vlen, err));
@@ -854,8 +839,8 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
     } else {
       /* Fixed width: null rows still carry a full (zeroed) value. */
       if (item_vbytes) {
-        CL_CHECK(st, bits_slice(&tmp, v->item_validity, i * v->dim, v->dim, err));
-        CL_CHECK(st, cl_buf_append(z, tmp.data, item_vbytes, err));
+        CL_CHECK(st, bits_slice(tmp, v->item_validity, i * v->dim, v->dim, err));
+        CL_CHECK(st, cl_buf_append(z, tmp->data, item_vbytes, err));
       }
       size_t w = v->bits / 8;
       CL_CHECK(st, cl_buf_append(z, v->values + (size_t)i * w, w, err));
@@ -910,17 +895,29 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
   layout.full_zip_layout = &fz;
   st = pack_layout(&layout, out, err);
 fail:
-  cl_buf_free(&zv);
-  free(starts);
-  cl_buf_free(&tmp);
-  cl_buf_free(&fdata);
-  cl_buf_free(&foffs);
-  free(ftable);
   return st;
+}
+
+void cl_enc21_scratch_free(cl_enc21_scratch *sc) {
+  cl_buf_free(&sc->levels);
+  cl_buf_free(&sc->vb[0]);
+  cl_buf_free(&sc->vb[1]);
+  cl_buf_free(&sc->fdata);
+  cl_buf_free(&sc->foffs);
 }
 
 clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t first_row,
                                cl_file_version ver, cl_page_enc *out, clance_error *err) {
+  cl_enc21_scratch sc;
+  memset(&sc, 0, sizeof sc);
+  clance_status st = cl_encode21_page_scratch(f, page, first_row, ver, out, &sc, err);
+  cl_enc21_scratch_free(&sc);
+  return st;
+}
+
+clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, uint64_t first_row,
+                                       cl_file_version ver, cl_page_enc *out,
+                                       cl_enc21_scratch *sc, clance_error *err) {
   cl_page_enc_reset(out);
   out->length = (uint64_t)page->length;
   out->priority = first_row;
@@ -933,10 +930,16 @@ clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t f
   uint64_t max_value;
   if (v.var) {
     max_value = 0;
-    for (int64_t i = 0; i < v.n; i++) {
-      uint64_t l = var_off(&v, i + 1) - var_off(&v, i);
-      if (l > max_value)
-        max_value = l;
+    if (v.large) {
+      const uint64_t *o = (const uint64_t *)(const void *)v.offsets;
+      for (int64_t i = 0; i < v.n; i++)
+        max_value = o[i + 1] - o[i] > max_value ? o[i + 1] - o[i] : max_value;
+    } else {
+      const uint32_t *o = (const uint32_t *)(const void *)v.offsets;
+      uint32_t m = 0;
+      for (int64_t i = 0; i < v.n; i++)
+        m = o[i + 1] - o[i] > m ? o[i + 1] - o[i] : m;
+      max_value = m;
     }
   } else {
     max_value = v.bits / 8 + (v.item_validity ? (v.dim + 7) / 8 : 0);
@@ -957,11 +960,11 @@ clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t f
     iv.validity = v.validity;
     iv.bits = 32;
     iv.values = (const uint8_t *)dict.idx;
-    clance_status st = encode_miniblock(&iv, 4, ver, &dict, out, err);
+    clance_status st = encode_miniblock(&iv, 4, ver, &dict, out, sc, err);
     cl_dict21_free(&dict);
     return st;
   }
   if (max_value < MINIBLOCK_MAX_VALUE)
-    return encode_miniblock(&v, max_value, ver, NULL, out, err);
-  return encode_fullzip(&v, max_value, out, err);
+    return encode_miniblock(&v, max_value, ver, NULL, out, sc, err);
+  return encode_fullzip(&v, max_value, out, sc, err);
 }

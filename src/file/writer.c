@@ -60,12 +60,14 @@ struct cl_written_file {
 typedef struct cl_written_file file_slot;
 
 /* What a 2.1+ page of a column is encoded in: an array its rows kept in
- * place are copied into for the encoder. Idle ones are kept per column for
- * the next page (at most as many as that column's pages being encoded at
- * once, usually one), so that pages are not copied into fresh memory. */
+ * place are copied into for the encoder, and the encoder's working buffers.
+ * Idle ones are kept per column for the next page (at most as many as that
+ * column's pages being encoded at once, usually one), so that pages are not
+ * encoded in fresh memory. */
 typedef struct enc_scratch {
   struct enc_scratch *next;
   cl_arr acc;
+  cl_enc21_scratch e;
 } enc_scratch;
 
 typedef struct page_job {
@@ -201,6 +203,7 @@ static clance_status seg_copy(seg_list *l, const cl_field *f, cl_arr *acc, clanc
 
 static void scratch_free(enc_scratch *sc) {
   cl_arr_free(&sc->acc);
+  cl_enc21_scratch_free(&sc->e);
   free(sc);
 }
 
@@ -376,14 +379,16 @@ static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_l
     }
     return cl_encode20_page(f, &src, page, err);
   }
-  if (!in_place)
-    return cl_encode21_page(f, acc, first_row, w->opts.version, page, err);
   enc_scratch *sc = scratch_get(w, i, err);
   if (!sc)
     return err->code;
-  clance_status st = seg_copy(rows, f, &sc->acc, err);
+  clance_status st = CLANCE_OK;
+  if (in_place) {
+    acc = &sc->acc;
+    st = seg_copy(rows, f, acc, err);
+  }
   if (!st)
-    st = cl_encode21_page(f, &sc->acc, first_row, w->opts.version, page, err);
+    st = cl_encode21_page_scratch(f, acc, first_row, w->opts.version, page, &sc->e, err);
   scratch_put(w, i, sc);
   return st;
 }
