@@ -28,6 +28,10 @@ clance_status cl_page_read_buffer(const cl_page_ctx *ctx, size_t i, cl_buf *out,
 clance_status cl_decode21_page(const cl_page_ctx *ctx, cl_file_version v, const cl_field *f,
                                struct ArrowArray *out, clance_error *err);
 
+/* The ArrayEncoding of a 2.0 page (unwrapped from its Any); free *out with
+ * protobuf_c_message_free_unpacked. */
+clance_status cl_decode20_encoding(const cl_page_ctx *ctx, pb20_enc **out, clance_error *err);
+
 /* Decode a 2.0 page of a leaf column. */
 clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct ArrowArray *out,
                                clance_error *err);

@@ -552,17 +552,21 @@ static clance_status decode_values(const dec20 *d, const pb20_enc *e, const cl_f
   }
 }
 
-clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct ArrowArray *out,
-                               clance_error *err) {
+clance_status cl_decode20_encoding(const cl_page_ctx *ctx, pb20_enc **out, clance_error *err) {
   pb_any *any;
   CL_TRY(cl_pb_unpack_any(ctx->page->encoding, ctx->page->encoding_len, "lance.encodings.ArrayEncoding",
                           ctx->what, &any, err));
-  pb20_enc *e;
   clance_status st = cl_pb_unpack(&lance__encodings__array_encoding__descriptor, any->value.data,
-                                  any->value.len, ctx->what, (ProtobufCMessage **)&e, err);
+                                  any->value.len, ctx->what, (ProtobufCMessage **)out, err);
   protobuf_c_message_free_unpacked(&any->base, NULL);
-  if (st)
-    return st;
+  return st;
+}
+
+clance_status cl_decode20_page(const cl_page_ctx *ctx, const cl_field *f, struct ArrowArray *out,
+                               clance_error *err) {
+  pb20_enc *e;
+  clance_status st;
+  CL_TRY(cl_decode20_encoding(ctx, &e, err));
   dec20 d = {.ctx = ctx, .what = ctx->what};
   cl_arr a;
   cl_buf validity = CL_BUF_INIT;
@@ -589,15 +593,9 @@ done:
 
 clance_status cl_decode20_list_lengths(const cl_page_ctx *ctx, struct ArrowArray *out,
                                        clance_error *err) {
-  pb_any *any;
-  CL_TRY(cl_pb_unpack_any(ctx->page->encoding, ctx->page->encoding_len, "lance.encodings.ArrayEncoding",
-                          ctx->what, &any, err));
   pb20_enc *e;
-  clance_status st = cl_pb_unpack(&lance__encodings__array_encoding__descriptor, any->value.data,
-                                  any->value.len, ctx->what, (ProtobufCMessage **)&e, err);
-  protobuf_c_message_free_unpacked(&any->base, NULL);
-  if (st)
-    return st;
+  clance_status st;
+  CL_TRY(cl_decode20_encoding(ctx, &e, err));
   dec20 d = {.ctx = ctx, .what = ctx->what};
   uint64_t n = ctx->page->length;
   uint64_t *v = NULL;

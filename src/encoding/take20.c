@@ -402,15 +402,9 @@ clance_status cl_page_rows_open20(const cl_page_ctx *ctx, const cl_field *f, cl_
   *supported = 0;
   if (ctx->dict_keys || f->type == CL_TYPE_STRUCT || f->type == CL_TYPE_DICTIONARY)
     return CLANCE_OK;
-  pb_any *any;
-  CL_TRY(cl_pb_unpack_any(ctx->page->encoding, ctx->page->encoding_len, "lance.encodings.ArrayEncoding",
-                          ctx->what, &any, err));
   pb20_enc *e;
-  clance_status st = cl_pb_unpack(&lance__encodings__array_encoding__descriptor, any->value.data,
-                                  any->value.len, ctx->what, (ProtobufCMessage **)&e, err);
-  protobuf_c_message_free_unpacked(&any->base, NULL);
-  if (st)
-    return st;
+  clance_status st;
+  CL_TRY(cl_decode20_encoding(ctx, &e, err));
   t20_rows *p = cl_calloc(1, sizeof *p, err);
   if (!p) {
     protobuf_c_message_free_unpacked(&e->base, NULL);
