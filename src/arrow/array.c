@@ -484,6 +484,34 @@ uint64_t cl_arr_nbytes_of(const cl_field *f, int64_t length, const cl_rows_stats
   return n + L * (cl_type_bits(f) / 8);
 }
 
+int64_t cl_array_rows_fitting(const cl_field *f, const struct ArrowArray *src, int64_t start,
+                              int64_t n, uint64_t room) {
+  if (n <= 1)
+    return n;
+  if (cl_type_is_binary_like(f->type)) {
+    /* Offsets are monotonic: the largest k whose rows fit, by bisection. */
+    int large = cl_type_is_large(f->type);
+    uint64_t w = (uint64_t)offset_width(f->type);
+    int64_t i0 = src->offset + start, b0 = src_offset_at(src, i0, large), lo = 1, hi = n;
+    while (lo < hi) {
+      int64_t mid = lo + (hi - lo + 1) / 2;
+      uint64_t bytes = (uint64_t)mid * w + (uint64_t)(src_offset_at(src, i0 + mid, large) - b0);
+      if (bytes <= room)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+    return lo;
+  }
+  cl_rows_stats none;
+  memset(&none, 0, sizeof none);
+  uint64_t row = cl_arr_nbytes_of(f, 8, &none) / 8; /* bool: 1 byte per 8 rows */
+  if (!row)
+    return n;
+  uint64_t k = room / row;
+  return k < 1 ? 1 : k > (uint64_t)n ? n : (int64_t)k;
+}
+
 /* Placeholder values for n elements, without touching validity. */
 static clance_status append_placeholders(cl_arr *a, int64_t n, clance_error *err) {
   const cl_field *f = a->field;

@@ -105,6 +105,12 @@ void cl_array_rows_stats(const cl_field *f, const struct ArrowArray *src, int64_
 /* cl_arr_nbytes of a builder of leaf field f holding `length` rows with
  * these totals. */
 uint64_t cl_arr_nbytes_of(const cl_field *f, int64_t length, const cl_rows_stats *totals);
+/* How many of the n rows of src from `start` on fit in `room` bytes of a
+ * builder of leaf field f, counting values and offsets but not validity
+ * bitmaps; at least 1 (a row larger than the room is taken alone), at most
+ * n. Lets a page be cut inside a large input batch. */
+int64_t cl_array_rows_fitting(const cl_field *f, const struct ArrowArray *src, int64_t start,
+                              int64_t n, uint64_t room);
 /* The validity bitmap cl_arr_append_from reads from src: NULL when every row
  * counts as valid. */
 static inline const uint8_t *cl_array_validity(const struct ArrowArray *src) {

@@ -288,8 +288,11 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
    * half. Pages shrink (not below 64 KiB) when there are many columns; this
    * depends on the schema and budget only, never on the thread count. */
   uint64_t budget = w->opts.max_buffer_bytes ? w->opts.max_buffer_bytes : DEFAULT_BUFFER_BYTES;
-  if (n && w->opts.page_bytes > budget / 2 / n)
-    w->opts.page_bytes = budget / 2 / n > MIN_PAGE_BYTES ? budget / 2 / n : MIN_PAGE_BYTES;
+  if (n && w->opts.page_bytes > budget / 2 / n) {
+    uint64_t fit = budget / 2 / n > MIN_PAGE_BYTES ? budget / 2 / n : MIN_PAGE_BYTES;
+    if (fit < w->opts.page_bytes) /* (never above what the caller asked for) */
+      w->opts.page_bytes = fit;
+  }
   w->inflight_limit = budget / 2;
   if (w->opts.pool) {
     if (!(w->spare = cl_calloc(n ? n : 1, sizeof *w->spare, err))) {
@@ -626,6 +629,11 @@ static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *bat
       int64_t take = left, have = open_rows(w, i);
       if (cap && (uint64_t)have + (uint64_t)take > cap)
         take = (int64_t)(cap - (uint64_t)have);
+      /* A page ends near page_bytes even inside a large batch: without
+       * this, a 64 MiB batch made one 64 MiB page (and held as much). */
+      uint64_t open = open_bytes(w, i);
+      take = cl_array_rows_fitting(f, col, s, take,
+                                   w->opts.page_bytes > open ? w->opts.page_bytes - open : 0);
       if (!owner || w->pages[i].n >= MAX_PAGE_SLICES)
         CL_TRY(copy_open_page(w, i, err));
       if (w->copied[i])

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "arrow/array.h"
+#include "file/container.h"
 #include "file/file.h"
 #include "io/fs.h"
 #include "util/pool.h"
@@ -655,6 +656,33 @@ static int read_file_bytes(const char *path, cl_buf *b) {
   return cl_file_read_all(path, (size_t)1 << 30, b, &err) == CLANCE_OK;
 }
 
+/* Pages are cut at page_bytes inside a batch too (the batches here are up
+ * to 20 KiB per column): no page of column `col` holds more than
+ * `per_page` rows (page_bytes / value bytes per row, or the row cap), and
+ * every page but the last at least 7/8 of that (validity bitmaps count
+ * towards the size as well). */
+static void check_page_rows(const char *path, uint64_t col, uint64_t per_page, uint64_t cap) {
+  clance_error err;
+  if (cap && cap < per_page)
+    per_page = cap;
+  cl_container_reader r;
+  REQUIRE_OK(cl_container_open(&r, path, 0, &err), &err);
+  cl_column_info ci;
+  REQUIRE_OK(cl_container_column(&r, col, &ci, &err), &err);
+  REQUIRE(ci.n_pages > 2);
+  for (size_t p = 0; p < ci.n_pages; p++) {
+    uint64_t n = ci.pages[p].length;
+    if (n > per_page || (p + 1 < ci.n_pages && n < per_page - per_page / 8)) {
+      fprintf(stderr, "%s column %llu page %zu: %llu rows, want %llu or a little less\n", path,
+              (unsigned long long)col, p, (unsigned long long)n, (unsigned long long)per_page);
+      cl_test_failures++;
+      break;
+    }
+  }
+  cl_column_info_free(&ci);
+  cl_container_close(&r);
+}
+
 /* Pages built from input rows in place (the default of clance_write_fragments:
  * batches kept alive, slices written from them, open pages copied when they
  * hold too many batches) are byte for byte the pages built from copied rows
@@ -702,6 +730,10 @@ static void test_in_place_pages(void) {
       REQUIRE_OK(cl_file_writer_finish(fw, &nrows, &size, &lay, &err), &err);
       cl_file_layout_free(&lay);
       CHECK_EQ_U64(nrows, rows);
+      if (cfg[c].page_bytes)
+        check_page_rows(ref, 4, cfg[c].page_bytes / 8, cfg[c].rows_per_page);  /* i64 */
+      if (cfg[c].page_bytes && v)
+        check_page_rows(ref, 11, cfg[c].page_bytes / 32, cfg[c].rows_per_page); /* v8 */
       REQUIRE(read_file_bytes(ref, &want));
       for (unsigned threads = 1; threads <= 3; threads += 2) {
         REQUIRE_OK(in_place_batches(&s, batches, &rows, &err), &err);
