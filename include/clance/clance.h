@@ -249,9 +249,12 @@ typedef struct clance_write_options {
    *  0 = one per online core. The files are byte for byte the same for any
    *  value. */
   uint32_t num_threads;
-  /** Bound on the data the writer holds at once (column buffers plus pages
-   *  being encoded or written); 0 = 256 MiB. The input's own batches come on
-   *  top. */
+  /** Bound on the data the writer holds at once: the pages being filled
+   *  (including the input batches their rows are read from in place: when
+   *  those pass half the bound, the pages are copied and the batches let
+   *  go of), and the pages being encoded or written; 0 = 256 MiB. The
+   *  batch the input stream is producing comes on top. Writing 1M vectors
+   *  of float32[128] from 64 MiB batches peaks at about 220 MiB in all. */
   uint64_t max_buffer_bytes;
   /** Resumable, idempotent workers: the id of this worker task (e.g. the slurm
    *  array index), letters, digits, '.', '_' and '-', at most 128 characters,

@@ -5,7 +5,7 @@
 #    by --max-bytes-per-file, in every storage version;
 #  * `scan --format arrow | write-fragments --format arrow --input -` copies a
 #    dataset exactly (stdin, stream format), with and without --schema, and
-#    from a regular (mapped) file;
+#    from a regular (mapped) file, and with a small --max-buffer-bytes;
 #  * truncated or foreign input and a mismatching --schema are refused.
 #   write_threads_test.sh CLANCE
 set -euo pipefail
@@ -54,6 +54,12 @@ done
 "$C" write-fragments small --input all.arrows --threads 3 --no-progress > small.json
 "$C" commit small --operation overwrite --read-version 0 --schema "$SPEC" small.json > /dev/null
 "$C" scan small | cmp - scan-2.1.jsonl || fail "copy from a mapped IPC stream differs"
+# A small --max-buffer-bytes gives smaller pages (other bytes), the same rows.
+"$C" write-fragments tiny --input all.arrows --threads 3 --max-buffer-bytes 1000000 --no-progress > tiny.json
+"$C" commit tiny --operation overwrite --read-version 0 --schema "$SPEC" tiny.json > /dev/null
+"$C" scan tiny | cmp - scan-2.1.jsonl || fail "copy with a 1 MB buffer differs"
+if cmp -s "small/data/$(files small.json | head -1)" "tiny/data/$(files tiny.json | head -1)"; then
+  fail "--max-buffer-bytes had no effect on the pages"; fi
 # Errors name the input.
 head -c 1000 all.arrows > cut.arrows
 if "$C" write-fragments bad --input cut.arrows --no-progress > /dev/null 2> err.txt; then fail "truncated input accepted"; fi

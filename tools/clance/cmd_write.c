@@ -18,6 +18,7 @@ static const cli_option opts[] = {
     {"--max-rows-per-group", "N", "at most N rows per page"},
     {"--max-bytes-per-file", "N", "start a new file after about N bytes (default 90 GiB)"},
     {"--batch-rows", "N", "rows parsed per batch (default 65536)"},
+    {"--max-buffer-bytes", "N", "bound on the data held while writing (default 268435456 = 256 MiB)"},
     {"--threads", "N", "threads encoding pages (1 = single-threaded; default: one per core)"},
     {"--output", "FILE", "write the fragment JSON to FILE (atomically) instead of stdout"},
     {"--task-id", "ID", "worker task id (e.g. $SLURM_ARRAY_TASK_ID): a re-run replaces the task's earlier output"},
@@ -94,6 +95,7 @@ static int run(const cli_command *cmd, const cli_args *a) {
   cli_get_u64(cmd, a, "--max-rows-per-file", &o.max_rows_per_file);
   cli_get_u64(cmd, a, "--max-rows-per-group", &o.max_rows_per_group);
   cli_get_u64(cmd, a, "--max-bytes-per-file", &o.max_bytes_per_file);
+  cli_get_u64(cmd, a, "--max-buffer-bytes", &o.max_buffer_bytes);
   uint64_t batch_rows = 0;
   cli_get_u64(cmd, a, "--batch-rows", &batch_rows);
   uint64_t threads = 0;
