@@ -45,6 +45,15 @@ clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, ui
                                        cl_file_version v, cl_page_enc *out,
                                        cl_enc21_scratch *scratch, clance_error *err);
 
+/* The rows of a 2.1+ page in place (src->segs) when Lance's encoding of
+ * them is the rows' own bytes (full-zip vectors without nulls): the page's
+ * buffer is then a list of slices of the input (as in 2.0), which must stay
+ * valid until the page is written, and *done = 1. Otherwise *done = 0 and
+ * the page is encoded from a copy with cl_encode21_page. */
+clance_status cl_encode21_fullzip_in_place(const cl_field *f, const cl_page_src *src,
+                                           uint64_t first_row, cl_page_enc *out, int *done,
+                                           clance_error *err);
+
 /* File version 2.0 encoding of a leaf column page. Value bytes are not
  * copied: the page's buffers point into the source rows (see
  * cl_page_enc.ext), which must stay valid until the page is written. */

@@ -183,11 +183,11 @@ static pb21_enc *ool_bitpack_enc(enc_store *s, uint64_t w, uint64_t b) {
 /* The value encoding for the view: Flat, FixedSizeList(Flat) or Variable(Flat). */
 /* Fsst{symbol_table, values: inner} around the values' own encoding
  * (Variable{offsets: Flat 32|64}), as Lance writes it. */
-static pb21_enc *fsst_enc(enc_store *s, uint8_t *table, pb21_enc *inner) {
+static pb21_enc *fsst_enc(enc_store *s, const uint8_t *table, pb21_enc *inner) {
   pb21_enc *fe = new_enc(s);
   lance__encodings21__fsst__init(&s->fsst);
   s->fsst.has_symbol_table = 1;
-  s->fsst.symbol_table.data = table;
+  s->fsst.symbol_table.data = (uint8_t *)table; /* (only read when packed) */
   s->fsst.symbol_table.len = CL_FSST_TABLE_SIZE;
   s->fsst.values = inner;
   fe->compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
@@ -780,6 +780,44 @@ fail:
 
 /* ---- full-zip ---- */
 
+/* The full-zip layout of a page of `v`'s values (FSST-compressed when
+ * ftable is not NULL, zstd per value when use_zstd). */
+static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_vbytes,
+                                  const uint8_t *ftable, int use_zstd, cl_page_enc *out,
+                                  clance_error *err) {
+  enc_store s;
+  memset(&s, 0, sizeof s);
+  fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
+  Lance__Encodings21__RepDefLayer layer =
+      has_def ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+              : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+  fz.has_bits_def = has_def;
+  fz.bits_def = has_def ? 1 : 0;
+  if (v->var) {
+    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
+    fz.bits_per_offset = v->large ? 64 : 32;
+  } else {
+    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
+    fz.bits_per_value = (uint32_t)(v->bits + item_vbytes * 8);
+  }
+  fz.has_num_items = 1;
+  fz.num_items = (uint32_t)v->n;
+  fz.has_num_visible_items = 1;
+  fz.num_visible_items = (uint32_t)v->n;
+  fz.value_compression = value_enc(&s, v);
+  if (ftable)
+    fz.value_compression = fsst_enc(&s, ftable, fz.value_compression);
+  if (use_zstd) /* Lance writes the level (0: zstd's default) */
+    fz.value_compression = general_enc(&s, LANCE__ENCODINGS21__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_ZSTD,
+                                       1, 0, fz.value_compression);
+  fz.n_layers = 1;
+  fz.layers = &layer;
+  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
+  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
+  layout.full_zip_layout = &fz;
+  return pack_layout(&layout, out, err);
+}
+
 static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_page_enc *out,
                                     cl_enc21_scratch *sc, clance_error *err) {
   cl_buf *z = &out->bufs[0];
@@ -809,7 +847,11 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
   }
   unsigned ow = v->large ? 8 : 4;
   size_t item_vbytes = v->item_validity ? (v->dim + 7) / 8 : 0;
-  for (int64_t i = 0; i < v->n; i++) {
+  /* Fixed width without nulls: the values as they are, in one copy. */
+  int64_t i0 = !v->var && !has_def && !item_vbytes ? v->n : 0;
+  if (i0)
+    CL_CHECK(st, cl_buf_append(z, v->values, (size_t)v->n * (v->bits / 8), err));
+  for (int64_t i = i0; i < v->n; i++) {
     int null = is_null(v, i);
     if (starts)
       starts[i] = z->len;
@@ -861,41 +903,47 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
     }
     out->n_bufs = 2;
   }
-
-  enc_store s;
-  memset(&s, 0, sizeof s);
-  fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
-  Lance__Encodings21__RepDefLayer layer =
-      has_def ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
-              : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
-  fz.has_bits_def = has_def;
-  fz.bits_def = has_def ? 1 : 0;
-  if (v->var) {
-    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
-    fz.bits_per_offset = ow * 8;
-  } else {
-    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
-    fz.bits_per_value = (uint32_t)(v->bits + item_vbytes * 8);
-  }
-  fz.has_num_items = 1;
-  fz.num_items = (uint32_t)v->n;
-  fz.has_num_visible_items = 1;
-  fz.num_visible_items = (uint32_t)v->n;
-  fz.value_compression = value_enc(&s, v);
-  if (use_fsst) {
-    fz.value_compression = fsst_enc(&s, ftable, fz.value_compression);
-  }
-  if (use_zstd) /* Lance writes the level (0: zstd's default) */
-    fz.value_compression = general_enc(&s, LANCE__ENCODINGS21__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_ZSTD,
-                                       1, 0, fz.value_compression);
-  fz.n_layers = 1;
-  fz.layers = &layer;
-  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
-  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
-  layout.full_zip_layout = &fz;
-  st = pack_layout(&layout, out, err);
+  st = fullzip_pack(v, has_def, item_vbytes, use_fsst ? ftable : NULL, use_zstd, out, err);
 fail:
   return st;
+}
+
+/* A page of vectors at least MINIBLOCK_MAX_VALUE bytes wide with no null
+ * row or item is, in full-zip, nothing but the values one after another:
+ * no control word, no compression (Lance compresses only variable-width
+ * values). Its buffer can then be the input rows themselves. */
+clance_status cl_encode21_fullzip_in_place(const cl_field *f, const cl_page_src *src,
+                                           uint64_t first_row, cl_page_enc *out, int *done,
+                                           clance_error *err) {
+  *done = 0;
+  if (f->type != CL_TYPE_FIXED_SIZE_LIST || src->arr || src->length <= 0 ||
+      src->length > UINT32_MAX || src->totals.nulls || src->totals.item_nulls)
+    return CLANCE_OK;
+  leaf_view v;
+  memset(&v, 0, sizeof v);
+  v.f = f;
+  v.n = src->length;
+  v.dim = (uint32_t)f->size;
+  v.item_bits = cl_type_bits(&f->children[0]);
+  v.bits = v.dim * v.item_bits;
+  if (v.bits / 8 < MINIBLOCK_MAX_VALUE)
+    return CLANCE_OK;
+  size_t w = v.item_bits / 8;
+  cl_page_enc_reset(out);
+  out->length = (uint64_t)src->length;
+  out->priority = first_row;
+  cl_page_enc_begin_slices(out, 0);
+  for (size_t k = 0; k < src->n_segs; k++) {
+    const cl_seg *g = &src->segs[k];
+    const struct ArrowArray *c = g->a->children[0];
+    int64_t item0 = c->offset + (g->a->offset + g->start) * (int64_t)v.dim;
+    CL_TRY(cl_page_enc_add_slice(out, 0, (const uint8_t *)c->buffers[1] + (size_t)item0 * w,
+                                 (size_t)g->n * v.dim * w, err));
+  }
+  out->n_bufs = 1;
+  CL_TRY(fullzip_pack(&v, 0, 0, NULL, 0, out, err));
+  *done = 1;
+  return CLANCE_OK;
 }
 
 void cl_enc21_scratch_free(cl_enc21_scratch *sc) {

@@ -382,6 +382,18 @@ static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_l
     }
     return cl_encode20_page(f, &src, page, err);
   }
+  if (in_place) {
+    cl_page_src src;
+    memset(&src, 0, sizeof src);
+    src.segs = rows->segs;
+    src.n_segs = rows->n;
+    src.length = rows->length;
+    src.totals = rows->totals;
+    int done;
+    CL_TRY(cl_encode21_fullzip_in_place(f, &src, first_row, page, &done, err));
+    if (done)
+      return CLANCE_OK;
+  }
   enc_scratch *sc = scratch_get(w, i, err);
   if (!sc)
     return err->code;

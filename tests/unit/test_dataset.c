@@ -693,7 +693,8 @@ static void test_in_place_pages(void) {
   char *dir = cl_test_tmpdir("inplace");
   const char *spec =
       "b:bool,i8:int8,i16:int16,i32:int32,i64:int64,f64:float64,s:string,ls:large_string,"
-      "bin:binary,lbin:large_binary,ts:timestamp(us),v8:vector(float32,8),long:string,nn:int64!";
+      "bin:binary,lbin:large_binary,ts:timestamp(us),v8:vector(float32,8),long:string,nn:int64!,"
+      "wide:vector(float32,80)";
   const char *versions[] = {"2.0", "2.1", "2.2"};
   cl_file_version fv[] = {CL_FILE_V2_0, CL_FILE_V2_1, CL_FILE_V2_2};
   struct {

@@ -21,7 +21,8 @@ static inline uint64_t td_next(td_rng *r) {
 }
 
 /* Fill n random elements into builder a (field f); null_pct percent nulls
- * (only if the field is nullable); strings up to max_str bytes. */
+ * (only if the field is nullable; vector items: 3 % unless null_pct is 0);
+ * strings up to max_str bytes. */
 static inline clance_status td_fill(cl_arr *a, const cl_field *f, int64_t n, int null_pct,
                                     size_t max_str, td_rng *r, clance_error *err) {
   for (int64_t i = 0; i < n; i++) {
@@ -53,7 +54,7 @@ static inline clance_status td_fill(cl_arr *a, const cl_field *f, int64_t n, int
     }
     case CL_TYPE_FIXED_SIZE_LIST: {
       cl_arr *c = &a->children[0];
-      CL_TRY(td_fill(c, &f->children[0], f->size, null ? 0 : 3, max_str, r, err));
+      CL_TRY(td_fill(c, &f->children[0], f->size, null || !null_pct ? 0 : 3, max_str, r, err));
       break;
     }
     case CL_TYPE_FLOAT32: {
