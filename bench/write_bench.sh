@@ -54,23 +54,49 @@ spec() {
     *) echo 'id:int64,x:float64,s:string' ;;
   esac
 }
+# Every timed write is the best of WRUNS runs (2; 1 in prepare mode), each
+# side alike: on this VM the first run after a phase that freed a lot of
+# memory can spend seconds of system time obtaining fresh pages (2.2 s of
+# sys for a 0.3 s vector write), whichever side it is.
+WRUNS=${WRUNS:-2}
+[ "$MODE" = time ] || WRUNS=1
 # clance_write DS INPUT VERSION [--no-fsync]: write-fragments + commit (two
 # processes, default threads), timed after a sync (so no earlier write is
-# still being flushed while it runs).
-# Sets CS (seconds) and CRSS (write-fragments' peak RSS, KiB).
+# still being flushed while it runs), best of WRUNS.
+# Sets CS (seconds) and CRSS (write-fragments' highest peak RSS, KiB).
 clance_write() {
-  local ds=$1 in=$2 v=$3 t0 t1
+  local ds=$1 in=$2 v=$3 t0 t1 r s
   shift 3
-  rm -rf "$ds"
-  cat "$in" > /dev/null # the input in the page cache, as Lance's (untimed) read leaves it
-  sync
-  t0=$(now)
-  /usr/bin/time -f "$T" -o "$W/time.c" "$C" write-fragments "$ds" --input "$in" --data-storage-version "$v" \
-    --no-progress --output "$W/f.json" "$@"
-  "$C" commit "$ds" --operation overwrite --read-version 0 --schema "$(spec "$in")" "$@" "$W/f.json" > /dev/null
-  t1=$(now)
-  CS=$(echo "$t1 - $t0" | bc -l)
-  CRSS=$(rss "$W/time.c")
+  CS= CRSS=0
+  for r in $(seq "$WRUNS"); do
+    rm -rf "$ds"
+    cat "$in" > /dev/null # the input in the page cache, as Lance's (untimed) read leaves it
+    sync
+    t0=$(now)
+    /usr/bin/time -f "$T" -o "$W/time.c" "$C" write-fragments "$ds" --input "$in" --data-storage-version "$v" \
+      --no-progress --output "$W/f.json" "$@"
+    "$C" commit "$ds" --operation overwrite --read-version 0 --schema "$(spec "$in")" "$@" "$W/f.json" > /dev/null
+    t1=$(now)
+    s=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$CS" ] || [ "$(echo "$s < $CS" | bc -l)" = 1 ]; then CS=$s; fi
+    if [ "$(rss "$W/time.c")" -gt "$CRSS" ]; then CRSS=$(rss "$W/time.c"); fi
+  done
+}
+# lance_write INPUT DATASET VERSION: Lance's createTable of a new dataset,
+# best of WRUNS; leaves the best run's JSON in $W/l.json and the highest
+# peak RSS (KiB) in LRSS.
+lance_write() {
+  local in=$1 lds=$2 v=$3 r best=
+  LRSS=0
+  for r in $(seq "$WRUNS"); do
+    rm -rf "$lds"
+    sync
+    /usr/bin/time -f "$T" -o "$W/time.l" node "$HERE/lance_write.js" write "$in" "$lds" "$v" > "$W/l1.json"
+    local s
+    s=$(jget "$W/l1.json" seconds)
+    if [ -z "$best" ] || [ "$(echo "$s < $best" | bc -l)" = 1 ]; then best=$s; cp "$W/l1.json" "$W/l.json"; fi
+    if [ "$(rss "$W/time.l")" -gt "$LRSS" ]; then LRSS=$(rss "$W/time.l"); fi
+  done
 }
 write_case() { # label ("title|short title") id input version column filter
   local label=$1 id=$2 in=$3 v=$4 col=$5 filter=$6
@@ -84,8 +110,7 @@ write_case() { # label ("title|short title") id input version column filter
   clance_write "$ds" "$in" "$v"
   local cs=$CS crss=$CRSS
   if [ "$pcrss" -gt "$crss" ]; then crss=$pcrss; fi
-  sync
-  /usr/bin/time -f "$T" -o "$W/time.l" node "$HERE/lance_write.js" write "$in" "$lds" "$v" > "$W/l.json"
+  lance_write "$in" "$lds" "$v"
   local ls lsync ln cn
   ls=$(jget "$W/l.json" seconds)
   lsync=$(jget "$W/l.json" sync_seconds)
@@ -105,7 +130,7 @@ write_case() { # label ("title|short title") id input version column filter
     row "write, clance fsyncs, Lance does not (s)|$cs|$ls|faster:2"
   fi
   row "write, durable (Lance + fsync of its files) (s)|$cs|$(echo "$ls + $lsync" | bc -l)|$durable_target"
-  row "write peak RSS (MiB)|$(mib "$crss")|$(mib "$(rss "$W/time.l")")|max:256"
+  row "write peak RSS (MiB)|$(mib "$crss")|$(mib "$LRSS")|max:256"
   row "du (MiB)|$(mib "$(du -sk "$ds" | cut -f1)")|$(mib "$(du -sk "$lds" | cut -f1)")|le_lance"
 }
 TL="{id int64, x float64, s utf8 ~16 chars}"

@@ -393,18 +393,8 @@ static void test_bitpacked_ints(void) {
   unsigned long long size = strtoull(sz + 19, NULL, 10);
   CHECK(size < 400000);
   clance_free(json);
-  struct ArrowSchema as;
-  REQUIRE_OK(cl_schema_to_arrow(&s, &as, &err), &err);
-  clance_operation *op;
-  uint64_t v;
-  REQUIRE_OK(clance_operation_overwrite(&as, f, &op, &err), &err);
-  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
-  clance_operation_free(op);
-  clance_fragments_free(f);
-  as.release(&as);
   clance_dataset *ds;
-  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
-  REQUIRE_OK(clance_dataset_scan(ds, NULL, &stream, &err), &err);
+  REQUIRE_OK(td_overwrite_scan(uri, &s, f, &ds, &stream, &err), &err);
   int64_t row = 0, bad = 0;
   struct ArrowArray out;
   while (stream.get_next(&stream, &out) == 0 && out.release) {
@@ -476,18 +466,8 @@ static void bitpacked_floats(const char *version) {
   unsigned long long size = strtoull(sz + 19, NULL, 10);
   CHECK(size > 1950000 && size < 1975000);
   clance_free(json);
-  struct ArrowSchema as;
-  REQUIRE_OK(cl_schema_to_arrow(&s, &as, &err), &err);
-  clance_operation *op;
-  uint64_t v;
-  REQUIRE_OK(clance_operation_overwrite(&as, fr, &op, &err), &err);
-  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
-  clance_operation_free(op);
-  clance_fragments_free(fr);
-  as.release(&as);
   clance_dataset *ds;
-  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
-  REQUIRE_OK(clance_dataset_scan(ds, NULL, &stream, &err), &err);
+  REQUIRE_OK(td_overwrite_scan(uri, &s, fr, &ds, &stream, &err), &err);
   int64_t row = 0, bad = 0;
   struct ArrowArray out;
   while (stream.get_next(&stream, &out) == 0 && out.release) {
@@ -573,18 +553,8 @@ static void roundtrip_types(const char *version) {
   REQUIRE_OK(clance_write_fragments(uri, NULL, &stream, &o, &f, &err), &err);
   CHECK_EQ_U64(clance_fragments_count(f), 3);
   CHECK_EQ_U64(clance_fragments_num_rows(f), 4500);
-  struct ArrowSchema as;
-  REQUIRE_OK(cl_schema_to_arrow(&s, &as, &err), &err);
-  clance_operation *op;
-  REQUIRE_OK(clance_operation_overwrite(&as, f, &op, &err), &err);
-  uint64_t v;
-  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
-  clance_operation_free(op);
-  clance_fragments_free(f);
-  as.release(&as);
-
   clance_dataset *ds;
-  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
+  REQUIRE_OK(td_overwrite_open(uri, &s, f, &ds, &err), &err);
   CHECK_EQ_U64(clance_dataset_count_rows(ds), 4500);
   clance_scan_options so;
   clance_scan_options_init(&so);

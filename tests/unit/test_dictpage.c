@@ -10,6 +10,7 @@
 #include "encoding/encode.h"
 #include "encoding/fastlanes.h"
 #include "test.h"
+#include "testdata.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void) {
@@ -244,19 +245,8 @@ static void roundtrip(const char *what, col *c, const char *version, uint64_t ro
   o.no_fsync = 1;
   clance_fragments *frags;
   REQUIRE_OK(clance_write_fragments(uri, NULL, &stream, &o, &frags, &err), &err);
-  struct ArrowSchema as;
-  REQUIRE_OK(cl_schema_to_arrow(&c->s, &as, &err), &err);
-  clance_operation *op;
-  uint64_t v;
-  REQUIRE_OK(clance_operation_overwrite(&as, frags, &op, &err), &err);
-  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
-  clance_operation_free(op);
-  clance_fragments_free(frags);
-  as.release(&as);
-
   clance_dataset *ds;
-  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
-  REQUIRE_OK(clance_dataset_scan(ds, NULL, &stream, &err), &err);
+  REQUIRE_OK(td_overwrite_scan(uri, &c->s, frags, &ds, &stream, &err), &err);
   int64_t row = 0, bad = 0;
   struct ArrowArray out;
   while (stream.get_next(&stream, &out) == 0 && out.release) {

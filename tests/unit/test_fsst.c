@@ -1,5 +1,6 @@
 /* FSST: Lance symbol-table parsing, decoding, building and encoding. */
 #include "test.h"
+#include "testdata.h"
 
 #include "arrow/array.h"
 #include "clance/clance.h"
@@ -1026,19 +1027,8 @@ static void page_roundtrip(const char *what, const char *spec, const char *versi
   o.data_storage_version = version;
   clance_fragments *frags;
   REQUIRE_OK(clance_write_fragments(uri, NULL, &stream, &o, &frags, &err), &err);
-  struct ArrowSchema as;
-  REQUIRE_OK(cl_schema_to_arrow(&s, &as, &err), &err);
-  clance_operation *op;
-  uint64_t v;
-  REQUIRE_OK(clance_operation_overwrite(&as, frags, &op, &err), &err);
-  REQUIRE_OK(clance_commit(uri, op, 0, NULL, &v, &err), &err);
-  clance_operation_free(op);
-  clance_fragments_free(frags);
-  as.release(&as);
-
   clance_dataset *ds;
-  REQUIRE_OK(clance_dataset_open(uri, 0, &ds, &err), &err);
-  REQUIRE_OK(clance_dataset_scan(ds, NULL, &stream, &err), &err);
+  REQUIRE_OK(td_overwrite_scan(uri, &s, frags, &ds, &stream, &err), &err);
   int64_t row = 0, bad = 0;
   struct ArrowArray out;
   while (stream.get_next(&stream, &out) == 0 && out.release) {

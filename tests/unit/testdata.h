@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arrow/array.h"
+#include "clance/clance.h"
 
 typedef struct td_rng {
   uint64_t s;
@@ -139,6 +140,38 @@ static inline int td_equal_at(const cl_field *f, const struct ArrowArray *x, int
                   (const uint8_t *)y->buffers[1] + (size_t)iy * w, w) == 0;
   }
   }
+}
+
+/* Commit `f` (taken: freed here, even on failure) as an Overwrite of schema
+ * s at read version 0 of uri, and open the new version. */
+static inline clance_status td_overwrite_open(const char *uri, const cl_schema *s, clance_fragments *f,
+                                              clance_dataset **ds, clance_error *err) {
+  struct ArrowSchema as;
+  clance_operation *op = NULL;
+  uint64_t v;
+  clance_status st = cl_schema_to_arrow(s, &as, err);
+  if (!st) {
+    st = clance_operation_overwrite(&as, f, &op, err);
+    as.release(&as);
+  }
+  if (!st)
+    st = clance_commit(uri, op, 0, NULL, &v, err);
+  clance_operation_free(op);
+  clance_fragments_free(f);
+  return st ? st : clance_dataset_open(uri, 0, ds, err);
+}
+
+/* td_overwrite_open, then a full scan of the new version into `stream`. */
+static inline clance_status td_overwrite_scan(const char *uri, const cl_schema *s, clance_fragments *f,
+                                              clance_dataset **ds, struct ArrowArrayStream *stream,
+                                              clance_error *err) {
+  CL_TRY(td_overwrite_open(uri, s, f, ds, err));
+  clance_status st = clance_dataset_scan(*ds, NULL, stream, err);
+  if (st) {
+    clance_dataset_close(*ds);
+    *ds = NULL;
+  }
+  return st;
 }
 
 #endif
