@@ -24,6 +24,9 @@ typedef struct cl_page_src {
   cl_rows_stats totals;
 } cl_page_src;
 
+/* Deepest nesting of plain structs around a written leaf. */
+#define CL_MAX_STRUCT_DEPTH 32
+
 /* Which leaf types the writers can encode as one column. */
 int cl_encode_supported_leaf(const cl_field *f);
 
@@ -41,8 +44,10 @@ typedef struct cl_enc21_scratch {
 } cl_enc21_scratch;
 void cl_enc21_scratch_free(cl_enc21_scratch *sc);
 /* cl_encode21_page with the caller's scratch buffers. */
-clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, uint64_t first_row,
-                                       cl_file_version v, cl_page_enc *out,
+/* `outer`: plain structs around the leaf f (0 for a top-level field); each
+ * adds an all-valid item layer to the page's layers. */
+clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const cl_arr *page,
+                                       uint64_t first_row, cl_file_version v, cl_page_enc *out,
                                        cl_enc21_scratch *scratch, clance_error *err);
 
 /* The rows of a 2.1+ page in place (src->segs) when Lance's encoding of
@@ -50,9 +55,13 @@ clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, ui
  * buffer is then a list of slices of the input (as in 2.0), which must stay
  * valid until the page is written, and *done = 1. Otherwise *done = 0 and
  * the page is encoded from a copy with cl_encode21_page. */
-clance_status cl_encode21_fullzip_in_place(const cl_field *f, const cl_page_src *src,
+clance_status cl_encode21_fullzip_in_place(const cl_field *f, uint32_t outer, const cl_page_src *src,
                                            uint64_t first_row, cl_page_enc *out, int *done,
                                            clance_error *err);
+
+/* The one page of a 2.0 struct header column (SimpleStruct, no buffers),
+ * `rows` long. */
+clance_status cl_encode20_struct_header(uint64_t rows, cl_page_enc *out, clance_error *err);
 
 /* File version 2.0 encoding of a leaf column page. Value bytes are not
  * copied: the page's buffers point into the source rows (see

@@ -315,3 +315,13 @@ fail:
     free(ps);
   return st;
 }
+
+clance_status cl_encode20_struct_header(uint64_t rows, cl_page_enc *out, clance_error *err) {
+  cl_page_enc_reset(out);
+  out->length = rows;
+  Lance__Encodings__SimpleStruct ss = LANCE__ENCODINGS__SIMPLE_STRUCT__INIT;
+  pb20_enc root = LANCE__ENCODINGS__ARRAY_ENCODING__INIT;
+  root.array_encoding_case = LANCE__ENCODINGS__ARRAY_ENCODING__ARRAY_ENCODING_STRUCT;
+  root.struct_ = &ss;
+  return cl_pb_pack_any(CL_URL_ARRAY_ENCODING, &root.base, &out->encoding, err);
+}

@@ -218,13 +218,23 @@ static clance_status pack_layout(pb21_layout *layout, cl_page_enc *out, clance_e
   return cl_pb_pack_any(CL_URL_PAGE_LAYOUT, &layout->base, &out->encoding, err);
 }
 
+/* A page's layers, innermost first: the leaf's own, then one all-valid item
+ * layer per struct around it. `buf` holds CL_MAX_STRUCT_DEPTH + 1. */
+static size_t page_layers(Lance__Encodings21__RepDefLayer *buf, Lance__Encodings21__RepDefLayer leaf,
+                          uint32_t outer) {
+  buf[0] = leaf;
+  for (uint32_t k = 1; k <= outer && k <= CL_MAX_STRUCT_DEPTH; k++)
+    buf[k] = LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+  return 1 + (outer < CL_MAX_STRUCT_DEPTH ? outer : CL_MAX_STRUCT_DEPTH);
+}
+
 /* ---- all-null page ---- */
 
-static clance_status encode_all_null(cl_page_enc *out, clance_error *err) {
+static clance_status encode_all_null(uint32_t outer, cl_page_enc *out, clance_error *err) {
   Lance__Encodings21__ConstantLayout cl = LANCE__ENCODINGS21__CONSTANT_LAYOUT__INIT;
-  Lance__Encodings21__RepDefLayer layer = LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM;
-  cl.n_layers = 1;
-  cl.layers = &layer;
+  Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
+  cl.n_layers = page_layers(layers, LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM, outer);
+  cl.layers = layers;
   pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
   layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT;
   layout.constant_layout = &cl;
@@ -274,9 +284,9 @@ static int page_is_constant(const leaf_view *v) {
 
 static clance_status encode_constant(const leaf_view *v, cl_page_enc *out, clance_error *err) {
   Lance__Encodings21__ConstantLayout cl = LANCE__ENCODINGS21__CONSTANT_LAYOUT__INIT;
-  Lance__Encodings21__RepDefLayer layer = LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
-  cl.n_layers = 1;
-  cl.layers = &layer;
+  Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
+  cl.n_layers = page_layers(layers, LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM, v->outer);
+  cl.layers = layers;
   uint8_t bit;
   out->n_bufs = 0;
   if (v->var) {
@@ -723,9 +733,11 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
   enc_store s;
   memset(&s, 0, sizeof s);
   mb_layout mb = LANCE__ENCODINGS21__MINI_BLOCK_LAYOUT__INIT;
-  Lance__Encodings21__RepDefLayer layer =
-      v->validity ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
-                  : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+  Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
+  size_t n_layers = page_layers(layers,
+                                v->validity ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+                                            : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
+                                v->outer);
   Lance__Encodings21__OutOfLineBitpacking oob = LANCE__ENCODINGS21__OUT_OF_LINE_BITPACKING__INIT;
   pb21_enc def_enc = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__INIT;
   if (v->validity) {
@@ -760,8 +772,8 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
     mb.has_num_dictionary_items = 1;
     mb.num_dictionary_items = dict->n_items;
   }
-  mb.n_layers = 1;
-  mb.layers = &layer;
+  mb.n_layers = n_layers;
+  mb.layers = layers;
   mb.has_num_buffers = 1;
   mb.num_buffers = fc == FIXED_RLE ? 2 : (v->f->type == CL_TYPE_FIXED_SIZE_LIST && v->item_validity) ? 2 : 1;
   mb.has_num_items = 1;
@@ -788,9 +800,11 @@ static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_v
   enc_store s;
   memset(&s, 0, sizeof s);
   fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
-  Lance__Encodings21__RepDefLayer layer =
-      has_def ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
-              : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+  Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
+  size_t n_layers = page_layers(layers,
+                                has_def ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+                                        : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
+                                v->outer);
   fz.has_bits_def = has_def;
   fz.bits_def = has_def ? 1 : 0;
   if (v->var) {
@@ -810,8 +824,8 @@ static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_v
   if (use_zstd) /* Lance writes the level (0: zstd's default) */
     fz.value_compression = general_enc(&s, LANCE__ENCODINGS21__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_ZSTD,
                                        1, 0, fz.value_compression);
-  fz.n_layers = 1;
-  fz.layers = &layer;
+  fz.n_layers = n_layers;
+  fz.layers = layers;
   pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
   layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
   layout.full_zip_layout = &fz;
@@ -912,7 +926,7 @@ fail:
  * row or item is, in full-zip, nothing but the values one after another:
  * no control word, no compression (Lance compresses only variable-width
  * values). Its buffer can then be the input rows themselves. */
-clance_status cl_encode21_fullzip_in_place(const cl_field *f, const cl_page_src *src,
+clance_status cl_encode21_fullzip_in_place(const cl_field *f, uint32_t outer, const cl_page_src *src,
                                            uint64_t first_row, cl_page_enc *out, int *done,
                                            clance_error *err) {
   *done = 0;
@@ -926,6 +940,7 @@ clance_status cl_encode21_fullzip_in_place(const cl_field *f, const cl_page_src 
   v.dim = (uint32_t)f->size;
   v.item_bits = cl_type_bits(&f->children[0]);
   v.bits = v.dim * v.item_bits;
+  v.outer = outer;
   if (v.bits / 8 < MINIBLOCK_MAX_VALUE)
     return CLANCE_OK;
   size_t w = v.item_bits / 8;
@@ -958,13 +973,13 @@ clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t f
                                cl_file_version ver, cl_page_enc *out, clance_error *err) {
   cl_enc21_scratch sc;
   memset(&sc, 0, sizeof sc);
-  clance_status st = cl_encode21_page_scratch(f, page, first_row, ver, out, &sc, err);
+  clance_status st = cl_encode21_page_scratch(f, 0, page, first_row, ver, out, &sc, err);
   cl_enc21_scratch_free(&sc);
   return st;
 }
 
-clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, uint64_t first_row,
-                                       cl_file_version ver, cl_page_enc *out,
+clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const cl_arr *page,
+                                       uint64_t first_row, cl_file_version ver, cl_page_enc *out,
                                        cl_enc21_scratch *sc, clance_error *err) {
   cl_page_enc_reset(out);
   out->length = (uint64_t)page->length;
@@ -972,9 +987,10 @@ clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, ui
   if (page->length > UINT32_MAX)
     return cl_err(err, CLANCE_EINTERNAL, "page of %lld rows is too long", (long long)page->length);
   if (f->type == CL_TYPE_NULL || page->null_count == page->length)
-    return encode_all_null(out, err);
+    return encode_all_null(outer, out, err);
   leaf_view v;
   make_view(f, page, &v);
+  v.outer = outer;
   uint64_t max_value;
   if (v.var) {
     max_value = 0;
@@ -1008,6 +1024,7 @@ clance_status cl_encode21_page_scratch(const cl_field *f, const cl_arr *page, ui
     iv.validity = v.validity;
     iv.bits = 32;
     iv.values = (const uint8_t *)dict.idx;
+    iv.outer = outer;
     clance_status st = encode_miniblock(&iv, 4, ver, &dict, out, sc, err);
     cl_dict21_free(&dict);
     return st;

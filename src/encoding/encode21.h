@@ -22,6 +22,9 @@ typedef struct leaf_view {
   int var, large;
   const uint8_t *offsets;
   const uint8_t *data;
+  /* Plain structs around the leaf: each one more (all-valid) item layer,
+   * outside the leaf's own (null structs are not written). */
+  uint32_t outer;
 } leaf_view;
 
 static inline uint64_t var_off(const leaf_view *v, int64_t i) {

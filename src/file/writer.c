@@ -88,7 +88,20 @@ typedef struct page_job {
   clance_error err;
 } page_job;
 
+/* One column of the file: a leaf field, whose rows are found through the
+ * struct children on `path` (depth structs, then the leaf), or, in 2.0, a
+ * struct's header column (one SimpleStruct page per file, added with the
+ * footer). */
+typedef struct col_plan {
+  const cl_field *f;
+  int header;
+  uint32_t depth;
+  uint32_t path[CL_MAX_STRUCT_DEPTH + 1];
+} col_plan;
+
 struct cl_file_writer {
+  col_plan *cols;       /* the file's columns, in order (pre-order of the fields) */
+  size_t n_cols;
   file_slot *cur;       /* the file being written, NULL when idle */
   file_slot *finishing; /* finished files not yet collected (under mu) */
   cl_file_writer_opts opts;
@@ -123,21 +136,105 @@ void cl_file_layout_free(cl_file_layout *l) {
   l->n = 0;
 }
 
+/* Plain structs (not packed, with children) are written as their leaves,
+ * at most CL_MAX_STRUCT_DEPTH deep. */
+static int is_plain_struct(const cl_field *f) {
+  return f->type == CL_TYPE_STRUCT && f->n_children > 0 && !cl_field_is_packed(f);
+}
+
+static clance_status check_writable(const cl_field *f, uint32_t depth, clance_error *err) {
+  if (is_plain_struct(f) && depth < CL_MAX_STRUCT_DEPTH) {
+    for (size_t k = 0; k < f->n_children; k++)
+      CL_TRY(check_writable(&f->children[k], depth + 1, err));
+    return CLANCE_OK;
+  }
+  if (cl_encode_supported_leaf(f))
+    return CLANCE_OK;
+  cl_buf t = CL_BUF_INIT;
+  const char *ts = "?";
+  if (!cl_field_type_spec(f, &t, err) && !cl_buf_cstr(&t, err))
+    ts = (const char *)t.data;
+  clance_status st = cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\": writing type %s is not supported yet",
+                            f->name, ts);
+  cl_buf_free(&t);
+  return st;
+}
+
 clance_status cl_file_check_writable(const cl_schema *schema, clance_error *err) {
-  for (size_t i = 0; i < schema->n_fields; i++) {
-    const cl_field *f = &schema->fields[i];
-    if (!cl_encode_supported_leaf(f)) {
-      cl_buf t = CL_BUF_INIT;
-      const char *ts = "?";
-      if (!cl_field_type_spec(f, &t, err) && !cl_buf_cstr(&t, err))
-        ts = (const char *)t.data;
-      clance_status st = cl_err(err, CLANCE_EUNSUPPORTED,
-                                "column \"%s\": writing type %s is not supported yet", f->name, ts);
-      cl_buf_free(&t);
-      return st;
+  for (size_t i = 0; i < schema->n_fields; i++)
+    CL_TRY(check_writable(&schema->fields[i], 0, err));
+  return CLANCE_OK;
+}
+
+/* The file's columns in pre-order: every leaf; in 2.0 also a header
+ * column before the children of each struct. */
+static clance_status plan_add(cl_file_writer *w, const cl_field *f, uint32_t *path, uint32_t depth,
+                              size_t *cap, clance_error *err) {
+  int st_node = is_plain_struct(f);
+  if (!st_node || w->opts.version == CL_FILE_V2_0) {
+    if (w->n_cols == *cap) {
+      size_t nc = *cap ? 2 * *cap : 8;
+      col_plan *c = realloc(w->cols, nc * sizeof *c);
+      if (!c)
+        return cl_err_nomem(err, "file columns");
+      w->cols = c;
+      *cap = nc;
     }
+    col_plan *c = &w->cols[w->n_cols++];
+    memset(c, 0, sizeof *c);
+    c->f = f;
+    c->header = st_node;
+    c->depth = depth;
+    memcpy(c->path, path, (depth + 1) * sizeof *path);
+  }
+  if (st_node)
+    for (size_t k = 0; k < f->n_children; k++) {
+      path[depth + 1] = (uint32_t)k;
+      CL_TRY(plan_add(w, &f->children[k], path, depth + 1, cap, err));
+    }
+  return CLANCE_OK;
+}
+
+static clance_status plan_columns(cl_file_writer *w, clance_error *err) {
+  uint32_t path[CL_MAX_STRUCT_DEPTH + 1];
+  size_t cap = 0;
+  for (size_t i = 0; i < w->schema.n_fields; i++) {
+    path[0] = (uint32_t)i;
+    CL_TRY(plan_add(w, &w->schema.fields[i], path, 0, &cap, err));
   }
   return CLANCE_OK;
+}
+
+/* Column i's array in a batch, and the row of it that batch row 0 is
+ * (the offsets of the batch and of the structs above it; the array's own
+ * offset is added by whoever reads it). */
+static const struct ArrowArray *col_array(const cl_file_writer *w, size_t i, const struct ArrowArray *b,
+                                          int64_t *base) {
+  const col_plan *c = &w->cols[i];
+  const struct ArrowArray *a = b;
+  int64_t off = b->offset;
+  for (uint32_t k = 0; k <= c->depth; k++) {
+    a = a->children[c->path[k]];
+    if (k < c->depth)
+      off += a->offset;
+  }
+  *base = off;
+  return a;
+}
+
+/* 2.0: the header page of every struct column of file `fs`. */
+static clance_status add_struct_headers(cl_file_writer *w, file_slot *fs, clance_error *err) {
+  clance_status st = CLANCE_OK;
+  cl_page_enc p;
+  memset(&p, 0, sizeof p);
+  for (size_t i = 0; i < w->n_cols && !st; i++)
+    if (w->cols[i].header) {
+      st = cl_encode20_struct_header(fs->rows, &p, err);
+      if (!st)
+        st = cl_container_add_page(&fs->c, i, &p, err);
+    }
+  cl_page_enc_free(&p);
+  return st;
 }
 
 /* ---- pages kept in place ---- */
@@ -226,7 +323,7 @@ static void drain(cl_file_writer *w) {
 
 static void writer_free(cl_file_writer *w) {
   drain(w);
-  for (size_t i = 0; w->spare && i < w->schema.n_fields; i++)
+  for (size_t i = 0; w->spare && i < w->n_cols; i++)
     for (page_job *j = w->spare[i], *nx; j; j = nx) {
       nx = j->next;
       job_free(j);
@@ -236,14 +333,14 @@ static void writer_free(cl_file_writer *w) {
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
   }
-  for (size_t i = 0; w->acc && i < w->schema.n_fields; i++)
+  for (size_t i = 0; w->acc && i < w->n_cols; i++)
     cl_arr_free(&w->acc[i]);
-  for (size_t i = 0; w->pages && i < w->schema.n_fields; i++)
+  for (size_t i = 0; w->pages && i < w->n_cols; i++)
     seg_free(&w->pages[i]);
   for (size_t k = 0; k < w->n_held; k++)
     cl_shared_unref(w->held[k].s);
   free(w->held);
-  for (size_t i = 0; w->scratch && i < w->schema.n_fields; i++)
+  for (size_t i = 0; w->scratch && i < w->n_cols; i++)
     while (w->scratch[i]) {
       enc_scratch *sc = w->scratch[i];
       w->scratch[i] = sc->next;
@@ -255,6 +352,7 @@ static void writer_free(cl_file_writer *w) {
   free(w->copied);
   free(w->page_start);
   cl_schema_free(&w->schema);
+  free(w->cols);
   cl_page_enc_free(&w->page);
   if (w->cur) {
     cl_container_abort(&w->cur->c);
@@ -283,7 +381,8 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
     w->opts.page_bytes = 8u << 20;
   clance_status st;
   CL_CHECK(st, cl_schema_copy(schema, &w->schema, err));
-  size_t n = w->schema.n_fields;
+  CL_CHECK(st, plan_columns(w, err));
+  size_t n = w->n_cols;
   /* Memory: the accumulators get half the budget, queued pages the other
    * half. Pages shrink (not below 64 KiB) when there are many columns; this
    * depends on the schema and budget only, never on the thread count. */
@@ -313,7 +412,8 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
     goto fail;
   }
   for (size_t i = 0; i < n; i++)
-    CL_CHECK(st, cl_arr_init(&w->acc[i], &w->schema.fields[i], err));
+    if (!w->cols[i].header)
+      CL_CHECK(st, cl_arr_init(&w->acc[i], w->cols[i].f, err));
   CL_CHECK(st, cl_file_writer_reopen(w, path, err));
   *out = w;
   return CLANCE_OK;
@@ -328,9 +428,11 @@ static int64_t open_rows(const cl_file_writer *w, size_t i) {
 }
 
 static uint64_t open_bytes(const cl_file_writer *w, size_t i) {
+  if (w->cols[i].header)
+    return 0;
   if (w->copied[i])
     return cl_arr_nbytes(&w->acc[i]);
-  return cl_arr_nbytes_of(&w->schema.fields[i], w->pages[i].length, &w->pages[i].totals);
+  return cl_arr_nbytes_of(w->cols[i].f, w->pages[i].length, &w->pages[i].totals);
 }
 
 static enc_scratch *scratch_get(cl_file_writer *w, size_t i, clance_error *err) {
@@ -345,7 +447,7 @@ static enc_scratch *scratch_get(cl_file_writer *w, size_t i, clance_error *err) 
     return sc;
   if (!(sc = cl_calloc(1, sizeof *sc, err)))
     return NULL;
-  if (cl_arr_init(&sc->acc, &w->schema.fields[i], err)) {
+  if (cl_arr_init(&sc->acc, w->cols[i].f, err)) {
     scratch_free(sc);
     return NULL;
   }
@@ -368,7 +470,7 @@ static void scratch_put(cl_file_writer *w, size_t i, enc_scratch *sc) {
 static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_list *rows,
                                  int in_place, uint64_t first_row, cl_page_enc *page,
                                  clance_error *err) {
-  const cl_field *f = &w->schema.fields[i];
+  const cl_field *f = w->cols[i].f;
   if (w->opts.version == CL_FILE_V2_0) {
     cl_page_src src;
     memset(&src, 0, sizeof src);
@@ -390,7 +492,7 @@ static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_l
     src.length = rows->length;
     src.totals = rows->totals;
     int done;
-    CL_TRY(cl_encode21_fullzip_in_place(f, &src, first_row, page, &done, err));
+    CL_TRY(cl_encode21_fullzip_in_place(f, w->cols[i].depth, &src, first_row, page, &done, err));
     if (done)
       return CLANCE_OK;
   }
@@ -403,7 +505,7 @@ static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_l
     st = seg_copy(rows, f, acc, err);
   }
   if (!st)
-    st = cl_encode21_page_scratch(f, acc, first_row, w->opts.version, page, &sc->e, err);
+    st = cl_encode21_page_scratch(f, w->cols[i].depth, acc, first_row, w->opts.version, page, &sc->e, err);
   scratch_put(w, i, sc);
   return st;
 }
@@ -439,6 +541,8 @@ static void run_job(void *arg) {
     file_slot *fs = h->file;
     if (h->footer) {
       uint64_t size = 0;
+      if (!st)
+        st = add_struct_headers(w, fs, &e);
       if (!st)
         st = cl_container_finish(&fs->c, &h->fd, &size, &e);
       else
@@ -498,7 +602,7 @@ static clance_status submit_page(cl_file_writer *w, size_t i, clance_error *err)
   if (!j) {
     if (!(j = cl_calloc(1, sizeof *j, err)))
       return err->code;
-    clance_status st = cl_arr_init(&j->acc, &w->schema.fields[i], err);
+    clance_status st = cl_arr_init(&j->acc, w->cols[i].f, err);
     if (st) {
       free(j);
       return st;
@@ -580,7 +684,7 @@ static clance_status copy_open_page(cl_file_writer *w, size_t i, clance_error *e
   if (w->copied[i])
     return CLANCE_OK;
   w->copied[i] = 1;
-  return seg_copy(&w->pages[i], &w->schema.fields[i], &w->acc[i], err);
+  return seg_copy(&w->pages[i], w->cols[i].f, &w->acc[i], err);
 }
 
 /* Keep the batches held by open pages within half the budget: the pages
@@ -591,7 +695,7 @@ static clance_status trim_held(cl_file_writer *w, clance_error *err) {
   uint64_t budget = w->opts.max_buffer_bytes ? w->opts.max_buffer_bytes : DEFAULT_BUFFER_BYTES;
   for (size_t k = 0; k < w->n_held && w->retained > budget / 2; k++) {
     cl_shared *s = w->held[k].s;
-    for (size_t i = 0; i < w->schema.n_fields; i++) {
+    for (size_t i = 0; i < w->n_cols; i++) {
       const seg_list *l = &w->pages[i];
       for (size_t j = 0; !w->copied[i] && j < l->n; j++)
         if (l->owners[j] == s) {
@@ -611,19 +715,20 @@ static clance_status trim_held(cl_file_writer *w, clance_error *err) {
  * counted whenever a bitmap is present). */
 static uint64_t batch_bytes(const cl_file_writer *w, const struct ArrowArray *b) {
   uint64_t sum = 0;
-  for (size_t i = 0; i < w->schema.n_fields; i++) {
-    const cl_field *f = &w->schema.fields[i];
-    const struct ArrowArray *c = b->children[i];
+  for (size_t i = 0; i < w->n_cols; i++) {
+    const cl_field *f = w->cols[i].f;
+    int64_t base;
+    const struct ArrowArray *c = col_array(w, i, b, &base);
     cl_rows_stats t;
     memset(&t, 0, sizeof t);
     int64_t len = b->length;
-    if (len <= 0)
+    if (len <= 0 || w->cols[i].header)
       continue;
     t.nulls = cl_array_validity(c) != NULL;
     if (f->type == CL_TYPE_FIXED_SIZE_LIST)
       t.item_nulls = cl_array_validity(c->children[0]) != NULL;
     else if (cl_type_is_binary_like(f->type))
-      cl_array_rows_stats(f, c, b->offset, len, &t);
+      cl_array_rows_stats(f, c, base, len, &t);
     sum += cl_arr_nbytes_of(f, len, &t);
   }
   return sum;
@@ -632,11 +737,14 @@ static uint64_t batch_bytes(const cl_file_writer *w, const struct ArrowArray *b)
 static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *batch, cl_shared *owner,
                                  int64_t start, int64_t n, clance_error *err) {
   uint64_t cap = w->opts.max_rows_per_page;
-  for (size_t i = 0; i < w->schema.n_fields; i++) {
-    const cl_field *f = &w->schema.fields[i];
-    const struct ArrowArray *col = batch->children[i];
-    /* A struct batch's offset applies to its children too. */
-    int64_t s = start + batch->offset, left = n;
+  for (size_t i = 0; i < w->n_cols; i++) {
+    const cl_field *f = w->cols[i].f;
+    if (w->cols[i].header)
+      continue;
+    /* A struct's offset applies to its children too. */
+    int64_t base;
+    const struct ArrowArray *col = col_array(w, i, batch, &base);
+    int64_t s = start + base, left = n;
     while (left > 0) {
       int64_t take = left, have = open_rows(w, i);
       if (cap && (uint64_t)have + (uint64_t)take > cap)
@@ -697,7 +805,7 @@ uint64_t cl_file_writer_rows(const cl_file_writer *w) { return w->rows; }
 
 int cl_file_writer_reached(cl_file_writer *w, uint64_t limit) {
   uint64_t acc = 0;
-  for (size_t i = 0; i < w->schema.n_fields; i++)
+  for (size_t i = 0; i < w->n_cols; i++)
     acc += open_bytes(w, i);
   if (!w->opts.pool)
     return cl_container_pos(&w->cur->c) + acc >= limit;
@@ -723,7 +831,7 @@ uint64_t cl_file_writer_bytes(const cl_file_writer *w) {
   } else {
     b = w->cur ? cl_container_pos(&w->cur->c) : 0;
   }
-  for (size_t i = 0; i < w->schema.n_fields; i++)
+  for (size_t i = 0; i < w->n_cols; i++)
     b += open_bytes(w, i);
   return b;
 }
@@ -751,7 +859,7 @@ static clance_status descriptor(const cl_file_writer *w, cl_buf *out, clance_err
 clance_status cl_file_writer_finish_async(cl_file_writer *w, cl_written_file **out,
                                           clance_error *err) {
   *out = NULL;
-  size_t n = w->schema.n_fields;
+  size_t n = w->n_cols;
   for (size_t i = 0; i < n; i++)
     CL_TRY(flush_column(w, i, err));
   cl_buf fd = CL_BUF_INIT;
@@ -760,7 +868,11 @@ clance_status cl_file_writer_finish_async(cl_file_writer *w, cl_written_file **o
   fs->rows = w->rows;
   if (!w->opts.pool) {
     uint64_t size = 0;
-    fs->st = cl_container_finish(&fs->c, &fd, &size, &fs->err);
+    fs->st = add_struct_headers(w, fs, &fs->err);
+    if (!fs->st)
+      fs->st = cl_container_finish(&fs->c, &fd, &size, &fs->err);
+    else
+      cl_container_abort(&fs->c);
     fs->size = size;
     fs->done = 1;
     cl_buf_free(&fd);
@@ -837,17 +949,17 @@ clance_status cl_file_writer_collect(cl_file_writer *w, cl_written_file *f, uint
   free(f);
   if (st)
     return st;
-  size_t n = w->schema.n_fields;
+  size_t n = w->n_cols;
   out_layout->field_ids = cl_calloc(n ? n : 1, sizeof(int32_t), err);
   out_layout->column_indices = cl_calloc(n ? n : 1, sizeof(int32_t), err);
   if (!out_layout->field_ids || !out_layout->column_indices) {
     cl_file_layout_free(out_layout);
     return err->code;
   }
-  /* Every written field is a single leaf column, so 2.0 (all nodes) and
-   * 2.1 (leaves only) list the same ids. */
+  /* One id per column: 2.0 lists every field (struct headers included),
+   * 2.1+ the leaves only, as the columns were planned. */
   for (size_t i = 0; i < n; i++) {
-    out_layout->field_ids[i] = w->schema.fields[i].id;
+    out_layout->field_ids[i] = w->cols[i].f->id;
     out_layout->column_indices[i] = (int32_t)i;
   }
   out_layout->n = n;
@@ -888,7 +1000,7 @@ clance_status cl_file_writer_reopen(cl_file_writer *w, const char *path, clance_
     free(fs);
     return err->code;
   }
-  clance_status st = cl_container_create(&fs->c, path, w->opts.version, w->schema.n_fields,
+  clance_status st = cl_container_create(&fs->c, path, w->opts.version, w->n_cols,
                                          !w->opts.no_fsync, err);
   if (st) {
     free(fs->path);

@@ -552,6 +552,22 @@ addCase(makeCase('structs',
   ], (i, name) => (i >= 1000 && i < 1100 ? null : i >= 1200 && i < 1300 ? STRUCT_ALL_NULL[name] : undefined)),
   'nested'));
 
+// Every kind of leaf clance writes, inside structs (two deep), so that each page layout
+// (mini-block, full-zip for the 512-byte vectors and the long strings, constant, dictionary)
+// carries the struct layers; clance writes it without null structs (as 2.0 rows).
+const longLeaf = (rng, t) => {
+  const v = randomDeep(rng, t, 0, 0, {});
+  v.u = { k: 1, big: LONG_UNICODE.repeat(3) };
+  return v;
+};
+addCase(makeCase('struct_leaves',
+  'id:int64,st:struct(v:vector(float32,128),s:string,b:binary,t:timestamp(us),f:float64,bo:bool,' +
+  'u:struct(k:int8,big:string)),c:struct(k:int32)', 2500,
+  'every kind of leaf inside structs: 512-byte vectors and strings over 256 bytes (full-zip ' +
+  'pages), nulls inside, a struct of one constant int (2.2 constant pages)',
+  nestedRows(0x57A7, [{ st: longLeaf }, { st: longLeaf }], (i, name) => (name === 'c' ? { k: 7 } : undefined)),
+  'nested'));
+
 // Lance 12 (2.1 and 2.2) cannot read back what it wrote for a struct column holding null
 // structs and a list(string|binary) child with null lists and null items when the page has a
 // value of >= 256 bytes (the full-zip layout): "Invalid input, Structural validity has N
