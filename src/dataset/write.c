@@ -206,10 +206,9 @@ static void remove_written(write_ctx *w, size_t from) {
   }
 }
 
-/* A null struct value cannot be written yet: it needs a def level for the
- * struct layer in 2.1+ (nulls of the leaves inside are fine), and Lance
- * itself refuses it in 2.0. Rows [row0, row0 + n) of a, a's own offset not
- * included. */
+/* A null struct value cannot be written to a 2.0 file, which has no place
+ * for struct validity (Lance refuses it too; nulls of the leaves inside are
+ * fine). Rows [row0, row0 + n) of a, a's own offset not included. */
 static clance_status check_struct_nulls(const cl_field *f, const struct ArrowArray *a, int64_t row0,
                                         int64_t n, const char *what, clance_error *err) {
   if (f->type != CL_TYPE_STRUCT || cl_field_is_packed(f) || n <= 0)
@@ -217,8 +216,9 @@ static clance_status check_struct_nulls(const cl_field *f, const struct ArrowArr
   const uint8_t *valid = cl_array_validity(a);
   if (valid && cl_bits_count_zero(valid, a->offset + row0, n))
     return cl_err(err, CLANCE_EUNSUPPORTED,
-                  "%s: struct \"%s\" has null values, which clance cannot write yet (nulls of the "
-                  "fields inside a struct it can)", what, f->name);
+                  "%s: struct \"%s\" has null values, which file format 2.0 cannot store "
+                  "(nulls of the fields inside a struct it can); write format 2.1 or later",
+                  what, f->name);
   for (size_t k = 0; k < f->n_children; k++)
     CL_TRY(check_struct_nulls(&f->children[k], a->children[k], a->offset + row0, n, what, err));
   return CLANCE_OK;
@@ -241,7 +241,8 @@ static clance_status check_batch(const write_ctx *w, const struct ArrowArray *b,
     snprintf(what, sizeof what, "\"%s\" (batch %llu)", w->schema.fields[i].name,
              (unsigned long long)index);
     CL_TRY(cl_array_validate(&w->schema.fields[i], c, what, err));
-    CL_TRY(check_struct_nulls(&w->schema.fields[i], c, b->offset, b->length, what, err));
+    if (w->fopts.version == CL_FILE_V2_0) /* (2.1+ store them as definition levels) */
+      CL_TRY(check_struct_nulls(&w->schema.fields[i], c, b->offset, b->length, what, err));
   }
   return CLANCE_OK;
 }

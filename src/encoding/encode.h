@@ -44,11 +44,14 @@ typedef struct cl_enc21_scratch {
 } cl_enc21_scratch;
 void cl_enc21_scratch_free(cl_enc21_scratch *sc);
 /* cl_encode21_page with the caller's scratch buffers. */
-/* `outer`: plain structs around the leaf f (0 for a top-level field); each
- * adds an all-valid item layer to the page's layers. */
-clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const cl_arr *page,
-                                       uint64_t first_row, cl_file_version v, cl_page_enc *out,
-                                       cl_enc21_scratch *scratch, clance_error *err);
+/* `outer`: plain structs around the leaf f (0 for a top-level field), each
+ * one more item layer of the page; `sdef` (NULL: no null struct on the
+ * page): per row, the layer (1 = innermost) of the outermost null struct
+ * around the leaf, or 0. */
+clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const uint8_t *sdef,
+                                       const cl_arr *page, uint64_t first_row, cl_file_version v,
+                                       cl_page_enc *out, cl_enc21_scratch *scratch,
+                                       clance_error *err);
 
 /* The rows of a 2.1+ page in place (src->segs) when Lance's encoding of
  * them is the rows' own bytes (full-zip vectors without nulls): the page's

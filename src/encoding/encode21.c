@@ -218,13 +218,15 @@ static clance_status pack_layout(pb21_layout *layout, cl_page_enc *out, clance_e
   return cl_pb_pack_any(CL_URL_PAGE_LAYOUT, &layout->base, &out->encoding, err);
 }
 
-/* A page's layers, innermost first: the leaf's own, then one all-valid item
- * layer per struct around it. `buf` holds CL_MAX_STRUCT_DEPTH + 1. */
+/* A page's layers, innermost first: the leaf's own, then one item layer
+ * per struct around it, nullable when `def_at` (NULL: none) gives that
+ * struct layer a definition level. `buf` holds CL_MAX_STRUCT_DEPTH + 1. */
 static size_t page_layers(Lance__Encodings21__RepDefLayer *buf, Lance__Encodings21__RepDefLayer leaf,
-                          uint32_t outer) {
+                          uint32_t outer, const uint8_t *def_at) {
   buf[0] = leaf;
   for (uint32_t k = 1; k <= outer && k <= CL_MAX_STRUCT_DEPTH; k++)
-    buf[k] = LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+    buf[k] = def_at && def_at[k] ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+                                 : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
   return 1 + (outer < CL_MAX_STRUCT_DEPTH ? outer : CL_MAX_STRUCT_DEPTH);
 }
 
@@ -233,7 +235,7 @@ static size_t page_layers(Lance__Encodings21__RepDefLayer *buf, Lance__Encodings
 static clance_status encode_all_null(uint32_t outer, cl_page_enc *out, clance_error *err) {
   Lance__Encodings21__ConstantLayout cl = LANCE__ENCODINGS21__CONSTANT_LAYOUT__INIT;
   Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
-  cl.n_layers = page_layers(layers, LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM, outer);
+  cl.n_layers = page_layers(layers, LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM, outer, NULL);
   cl.layers = layers;
   pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
   layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_CONSTANT_LAYOUT;
@@ -255,7 +257,7 @@ static clance_status encode_all_null(uint32_t outer, cl_page_enc *out, clance_er
 #define CONSTANT_INLINE_MAX 32
 
 static int page_is_constant(const leaf_view *v) {
-  if (v->validity || v->n == 0 || v->f->type == CL_TYPE_FIXED_SIZE_LIST)
+  if (v->validity || v->sdef || v->n == 0 || v->f->type == CL_TYPE_FIXED_SIZE_LIST)
     return 0;
   if (v->var) {
     uint64_t a = var_off(v, 0), len = var_off(v, 1) - a;
@@ -285,7 +287,7 @@ static int page_is_constant(const leaf_view *v) {
 static clance_status encode_constant(const leaf_view *v, cl_page_enc *out, clance_error *err) {
   Lance__Encodings21__ConstantLayout cl = LANCE__ENCODINGS21__CONSTANT_LAYOUT__INIT;
   Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
-  cl.n_layers = page_layers(layers, LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM, v->outer);
+  cl.n_layers = page_layers(layers, LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM, v->outer, NULL);
   cl.layers = layers;
   uint8_t bit;
   out->n_bufs = 0;
@@ -328,16 +330,16 @@ typedef struct chunk_writer {
 } chunk_writer;
 
 /* Append one chunk: header, definition levels, then the value buffers. */
-/* Definition levels of one chunk (0 valid, 1 null), bit-packed out of line
- * at one bit per level: a 1024-row chunk's levels take 128 bytes instead of
- * 2 KiB of raw u16s. */
+/* Definition levels of one chunk (0 valid, then the null layers'),
+ * bit-packed out of line at the levels' width: a 1024-row chunk of a leaf
+ * outside any struct takes 128 bytes instead of 2 KiB of raw u16s. */
 static clance_status chunk_def_levels(const leaf_view *v, int64_t first, int64_t k, cl_buf *out,
                                       clance_error *err) {
   uint16_t lv[CHUNK_MAX_VALUES];
   for (int64_t i = 0; i < k; i++)
-    lv[i] = is_null(v, first + i) ? 1 : 0;
+    lv[i] = (uint16_t)row_def(v, first + i);
   out->len = 0;
-  return cl_outofline_bitpack_encode(16, 1, lv, (size_t)k, out, err);
+  return cl_outofline_bitpack_encode(16, def_bits(v), lv, (size_t)k, out, err);
 }
 
 /* Append one chunk: header, definition levels, then the value buffers. */
@@ -346,7 +348,7 @@ static clance_status put_chunk(chunk_writer *w, int last, unsigned log2n, int64_
                                clance_error *err) {
   cl_buf *d = w->data;
   size_t start = d->len;
-  int has_def = v->validity != NULL;
+  int has_def = v->max_def > 0;
   if (has_def)
     CL_TRY(chunk_def_levels(v, first, k, w->levels, err));
   CL_TRY(cl_buf_append_u16(d, has_def ? (uint16_t)k : 0, err));
@@ -735,15 +737,15 @@ static clance_status encode_miniblock(const leaf_view *pv, uint64_t max_len, cl_
   mb_layout mb = LANCE__ENCODINGS21__MINI_BLOCK_LAYOUT__INIT;
   Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
   size_t n_layers = page_layers(layers,
-                                v->validity ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
-                                            : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
-                                v->outer);
+                                v->def_at[0] ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+                                             : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
+                                v->outer, v->def_at);
   Lance__Encodings21__OutOfLineBitpacking oob = LANCE__ENCODINGS21__OUT_OF_LINE_BITPACKING__INIT;
   pb21_enc def_enc = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__INIT;
-  if (v->validity) {
+  if (v->max_def) {
     oob.has_uncompressed_bits_per_value = 1;
     oob.uncompressed_bits_per_value = 16;
-    oob.values = flat_enc(&s, 1);
+    oob.values = flat_enc(&s, def_bits(v));
     def_enc.compression_case = LANCE__ENCODINGS21__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING;
     def_enc.out_of_line_bitpacking = &oob;
     mb.def_compression = &def_enc;
@@ -802,11 +804,11 @@ static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_v
   fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
   Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
   size_t n_layers = page_layers(layers,
-                                has_def ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
-                                        : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
-                                v->outer);
+                                v->def_at[0] ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+                                             : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
+                                v->outer, v->def_at);
   fz.has_bits_def = has_def;
-  fz.bits_def = has_def ? 1 : 0;
+  fz.bits_def = has_def ? def_bits(v) : 0;
   if (v->var) {
     fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
     fz.bits_per_offset = v->large ? 64 : 32;
@@ -835,7 +837,7 @@ static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_v
 static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_page_enc *out,
                                     cl_enc21_scratch *sc, clance_error *err) {
   cl_buf *z = &out->bufs[0];
-  int has_def = pv->validity != NULL;
+  int has_def = pv->max_def > 0;
   clance_status st = CLANCE_OK;
   uint64_t *starts = NULL;
   cl_buf *tmp = &sc->vb[0];
@@ -869,8 +871,10 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
     int null = is_null(v, i);
     if (starts)
       starts[i] = z->len;
-    if (has_def)
-      CL_CHECK(st, cl_buf_append(z, null ? "\x01" : "\x00", 1, err));
+    if (has_def) { /* the control word: the level (no repetition, at most 6 bits) */
+      uint8_t cw = (uint8_t)row_def(v, i);
+      CL_CHECK(st, cl_buf_append(z, &cw, 1, err));
+    }
     if (v->var) {
       if (null)
         continue; /* a null variable-width value is only its control word */
@@ -973,24 +977,26 @@ clance_status cl_encode21_page(const cl_field *f, const cl_arr *page, uint64_t f
                                cl_file_version ver, cl_page_enc *out, clance_error *err) {
   cl_enc21_scratch sc;
   memset(&sc, 0, sizeof sc);
-  clance_status st = cl_encode21_page_scratch(f, 0, page, first_row, ver, out, &sc, err);
+  clance_status st = cl_encode21_page_scratch(f, 0, NULL, page, first_row, ver, out, &sc, err);
   cl_enc21_scratch_free(&sc);
   return st;
 }
 
-clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const cl_arr *page,
-                                       uint64_t first_row, cl_file_version ver, cl_page_enc *out,
-                                       cl_enc21_scratch *sc, clance_error *err) {
+clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const uint8_t *sdef,
+                                       const cl_arr *page, uint64_t first_row, cl_file_version ver,
+                                       cl_page_enc *out, cl_enc21_scratch *sc, clance_error *err) {
   cl_page_enc_reset(out);
   out->length = (uint64_t)page->length;
   out->priority = first_row;
   if (page->length > UINT32_MAX)
     return cl_err(err, CLANCE_EINTERNAL, "page of %lld rows is too long", (long long)page->length);
-  if (f->type == CL_TYPE_NULL || page->null_count == page->length)
+  if (f->type == CL_TYPE_NULL || (page->null_count == page->length && !sdef))
     return encode_all_null(outer, out, err);
   leaf_view v;
   make_view(f, page, &v);
   v.outer = outer;
+  v.sdef = sdef;
+  view_defs(&v);
   uint64_t max_value;
   if (v.var) {
     max_value = 0;
@@ -1025,6 +1031,9 @@ clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const 
     iv.bits = 32;
     iv.values = (const uint8_t *)dict.idx;
     iv.outer = outer;
+    iv.sdef = v.sdef;
+    memcpy(iv.def_at, v.def_at, sizeof iv.def_at);
+    iv.max_def = v.max_def;
     clance_status st = encode_miniblock(&iv, 4, ver, &dict, out, sc, err);
     cl_dict21_free(&dict);
     return st;

@@ -4,6 +4,7 @@
 #define CL_ENCODING_ENCODE21_H
 
 #include "arrow/array.h"
+#include "encoding/encode.h"
 #include "file/format.h"
 #include "util/buf.h"
 
@@ -22,9 +23,18 @@ typedef struct leaf_view {
   int var, large;
   const uint8_t *offsets;
   const uint8_t *data;
-  /* Plain structs around the leaf: each one more (all-valid) item layer,
-   * outside the leaf's own (null structs are not written). */
+  /* Plain structs around the leaf: each one more item layer, outside the
+   * leaf's own. */
   uint32_t outer;
+  /* Null structs: per row, the struct layer (1 = innermost) of the
+   * outermost null struct around the leaf, 0 = none; NULL when no row of
+   * the page has one. A null struct makes the leaf null too. */
+  const uint8_t *sdef;
+  /* Definition levels (view_defs): def_at[0] of a null leaf, def_at[k] of
+   * a null struct at layer k; 0 where that layer has no null on the page
+   * (an all-valid layer). max_def is the largest, 0 = no levels stored. */
+  uint8_t def_at[CL_MAX_STRUCT_DEPTH + 1];
+  uint8_t max_def;
 } leaf_view;
 
 static inline uint64_t var_off(const leaf_view *v, int64_t i) {
@@ -32,7 +42,37 @@ static inline uint64_t var_off(const leaf_view *v, int64_t i) {
 }
 
 static inline int is_null(const leaf_view *v, int64_t i) {
-  return v->validity && !cl_bit_get(v->validity, i);
+  return (v->sdef && v->sdef[i]) || (v->validity && !cl_bit_get(v->validity, i));
+}
+
+/* Row i's definition level. */
+static inline unsigned row_def(const leaf_view *v, int64_t i) {
+  if (v->sdef && v->sdef[i])
+    return v->def_at[v->sdef[i]];
+  return v->validity && !cl_bit_get(v->validity, i) ? v->def_at[0] : 0;
+}
+
+/* Number the layers that hold nulls on the page, innermost first, as
+ * Lance hands out definition levels. */
+static inline void view_defs(leaf_view *v) {
+  uint8_t used[CL_MAX_STRUCT_DEPTH + 1] = {0};
+  used[0] = v->validity != NULL;
+  if (v->sdef)
+    for (int64_t i = 0; i < v->n; i++)
+      used[v->sdef[i]] = 1;
+  unsigned base = 0;
+  v->def_at[0] = used[0] ? (uint8_t)++base : 0;
+  for (uint32_t k = 1; k <= v->outer && k <= CL_MAX_STRUCT_DEPTH; k++)
+    v->def_at[k] = used[k] ? (uint8_t)++base : 0;
+  v->max_def = (uint8_t)base;
+}
+
+/* Bits of a definition level. */
+static inline unsigned def_bits(const leaf_view *v) {
+  unsigned b = 0;
+  while ((1u << b) <= v->max_def)
+    b++;
+  return b;
 }
 
 /* A page's dictionary, built the way Lance 12 builds it: entries in

@@ -82,6 +82,8 @@ typedef struct page_job {
   int in_place;
   uint64_t first_row;
   cl_page_enc page;
+  cl_buf sdef;       /* the page's null structs (2.1+), when sdef_any */
+  int sdef_any;
   uint64_t cost; /* bytes counted against the budget while queued */
   int done;
   clance_status st;
@@ -110,6 +112,9 @@ struct cl_file_writer {
   seg_list *pages;      /* per column: the open page's rows in place */
   unsigned char *copied; /* per column: the open page is in acc */
   uint64_t *page_start; /* first row of the page being accumulated */
+  cl_buf *sdef;         /* per column under structs (2.1+): for each open-page row, the
+                         * layer of its outermost null struct (1 = innermost), or 0 */
+  unsigned char *sdef_any; /* per column: some open-page row has a null struct */
   enc_scratch **scratch; /* per column: idle scratch (under mu with a pool) */
   held_batch *held;     /* batches slices point into (caller's thread only) */
   size_t n_held, cap_held;
@@ -306,6 +311,7 @@ static void scratch_free(enc_scratch *sc) {
 
 static void job_free(page_job *j) {
   cl_arr_free(&j->acc);
+  cl_buf_free(&j->sdef);
   seg_free(&j->rows);
   cl_page_enc_free(&j->page);
   free(j);
@@ -347,6 +353,10 @@ static void writer_free(cl_file_writer *w) {
       scratch_free(sc);
     }
   free(w->scratch);
+  for (size_t i = 0; w->sdef && i < w->n_cols; i++)
+    cl_buf_free(&w->sdef[i]);
+  free(w->sdef);
+  free(w->sdef_any);
   free(w->acc);
   free(w->pages);
   free(w->copied);
@@ -407,7 +417,10 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
   w->copied = cl_calloc(n ? n : 1, 1, err);
   w->scratch = cl_calloc(n ? n : 1, sizeof *w->scratch, err);
   w->page_start = cl_calloc(n ? n : 1, sizeof *w->page_start, err);
-  if (!w->acc || !w->pages || !w->copied || !w->scratch || !w->page_start) {
+  w->sdef = cl_calloc(n ? n : 1, sizeof *w->sdef, err);
+  w->sdef_any = cl_calloc(n ? n : 1, 1, err);
+  if (!w->acc || !w->pages || !w->copied || !w->scratch || !w->page_start || !w->sdef ||
+      !w->sdef_any) {
     st = err->code;
     goto fail;
   }
@@ -468,8 +481,8 @@ static void scratch_put(cl_file_writer *w, size_t i, enc_scratch *sc) {
  * pages point into them; 2.1+ encoders read one array: rows in place are
  * first copied into a scratch array and let go of. */
 static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_list *rows,
-                                 int in_place, uint64_t first_row, cl_page_enc *page,
-                                 clance_error *err) {
+                                 int in_place, const uint8_t *sdef, uint64_t first_row,
+                                 cl_page_enc *page, clance_error *err) {
   const cl_field *f = w->cols[i].f;
   if (w->opts.version == CL_FILE_V2_0) {
     cl_page_src src;
@@ -484,7 +497,7 @@ static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_l
     }
     return cl_encode20_page(f, &src, page, err);
   }
-  if (in_place) {
+  if (in_place && !sdef) {
     cl_page_src src;
     memset(&src, 0, sizeof src);
     src.segs = rows->segs;
@@ -505,7 +518,8 @@ static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_l
     st = seg_copy(rows, f, acc, err);
   }
   if (!st)
-    st = cl_encode21_page_scratch(f, w->cols[i].depth, acc, first_row, w->opts.version, page, &sc->e, err);
+    st = cl_encode21_page_scratch(f, w->cols[i].depth, sdef, acc, first_row, w->opts.version, page,
+                                  &sc->e, err);
   scratch_put(w, i, sc);
   return st;
 }
@@ -518,7 +532,8 @@ static void run_job(void *arg) {
   cl_err_clear(&j->err);
   j->st = CLANCE_OK;
   if (!j->footer)
-    j->st = encode_page(w, j->col, &j->acc, &j->rows, j->in_place, j->first_row, &j->page, &j->err);
+    j->st = encode_page(w, j->col, &j->acc, &j->rows, j->in_place, j->sdef_any ? j->sdef.data : NULL,
+                        j->first_row, &j->page, &j->err);
   pthread_mutex_lock(&w->mu);
   j->done = 1;
   if (w->writing) {
@@ -566,6 +581,7 @@ static void run_job(void *arg) {
     if (!st)
       st = cl_container_add_page(&fs->c, h->col, &h->page, &e);
     cl_arr_reset(&h->acc);
+    h->sdef.len = 0;
     seg_release(&h->rows); /* (the batches go when the caller sees them unused) */
     pthread_mutex_lock(&w->mu);
     if (st && !w->failed) {
@@ -622,6 +638,12 @@ static clance_status submit_page(cl_file_writer *w, size_t i, clance_error *err)
     w->acc[i] = t;
   }
   w->copied[i] = 0;
+  cl_buf tb = j->sdef; /* the null structs go with the page */
+  j->sdef = w->sdef[i];
+  w->sdef[i] = tb;
+  w->sdef[i].len = 0;
+  j->sdef_any = w->sdef_any[i];
+  w->sdef_any[i] = 0;
   j->next = NULL;
   j->file = w->cur;
   j->done = 0;
@@ -652,8 +674,11 @@ static clance_status flush_column(cl_file_writer *w, size_t i, clance_error *err
   if (w->opts.pool)
     return submit_page(w, i, err);
   int in_place = !w->copied[i];
-  clance_status st = encode_page(w, i, &w->acc[i], &w->pages[i], in_place, w->page_start[i],
+  clance_status st = encode_page(w, i, &w->acc[i], &w->pages[i], in_place,
+                                 w->sdef_any[i] ? w->sdef[i].data : NULL, w->page_start[i],
                                  &w->page, err);
+  w->sdef[i].len = 0;
+  w->sdef_any[i] = 0;
   if (!st)
     st = cl_container_add_page(&w->cur->c, i, &w->page, err);
   w->page_start[i] += (uint64_t)rows;
@@ -734,6 +759,35 @@ static uint64_t batch_bytes(const cl_file_writer *w, const struct ArrowArray *b)
   return sum;
 }
 
+/* Column i under structs, file format 2.1+: for batch rows [r0, r0 + n),
+ * append to its open page's sdef the layer of each row's outermost null
+ * struct (1 = the innermost struct), or 0. */
+static clance_status add_struct_nulls(cl_file_writer *w, size_t i, const struct ArrowArray *b,
+                                      int64_t r0, int64_t n, clance_error *err) {
+  const col_plan *c = &w->cols[i];
+  cl_buf *d = &w->sdef[i];
+  size_t at = d->len;
+  CL_TRY(cl_buf_fill(d, 0, (size_t)n, err));
+  uint8_t *out = d->data + at;
+  const struct ArrowArray *a = b;
+  int64_t off = b->offset; /* batch row 0 in the current struct's rows, before its own offset */
+  for (uint32_t k = 0; k < c->depth; k++) { /* the structs, outermost first */
+    a = a->children[c->path[k]];
+    const uint8_t *valid = cl_array_validity(a);
+    if (valid) {
+      uint8_t layer = (uint8_t)(c->depth - k);
+      int64_t r1 = a->offset + off + r0;
+      for (int64_t r = 0; r < n; r++)
+        if (!out[r] && !cl_bit_get(valid, r1 + r)) {
+          out[r] = layer;
+          w->sdef_any[i] = 1;
+        }
+    }
+    off += a->offset;
+  }
+  return CLANCE_OK;
+}
+
 static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *batch, cl_shared *owner,
                                  int64_t start, int64_t n, clance_error *err) {
   uint64_t cap = w->opts.max_rows_per_page;
@@ -760,6 +814,8 @@ static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *bat
         CL_TRY(cl_arr_append_from(&w->acc[i], col, s, take, err));
       else
         CL_TRY(seg_push(&w->pages[i], f, owner, col, s, take, err));
+      if (w->cols[i].depth && w->opts.version != CL_FILE_V2_0)
+        CL_TRY(add_struct_nulls(w, i, batch, s - base, take, err));
       s += take;
       left -= take;
       if ((cap && (uint64_t)open_rows(w, i) >= cap) || open_bytes(w, i) >= w->opts.page_bytes)
