@@ -1,7 +1,8 @@
 /* Lance data files: write a file from Arrow batches, read its columns back.
  * The writer handles flat columns (primitives, strings/binary, vectors) and
- * plain structs of them (without null struct values): each leaf is a column,
- * plus, in 2.0, a header column per struct. The reader decodes page by
+ * plain structs of them: each leaf is a column (in 2.1+ with a layer per
+ * struct around it, null structs as definition levels), plus, in 2.0, a
+ * header column per struct (2.0 cannot store null structs). The reader decodes page by
  * page. */
 #ifndef CL_FILE_FILE_H
 #define CL_FILE_FILE_H
