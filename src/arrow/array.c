@@ -158,8 +158,11 @@ clance_status cl_array_validate(const cl_field *f, const struct ArrowArray *a, c
       need = large ? ((const int64_t *)(const void *)o)[a->length]
                    : ((const int32_t *)(const void *)o)[a->length];
     }
+    /* The child's rows are counted from its own offset: it must hold
+     * `need` of them (Arrow's rule; adding its offset here would let a
+     * sliced child be read past its end). */
     const struct ArrowArray *c = a->children[0];
-    if (c->length + c->offset < need)
+    if (c->length < need)
       return cl_err(err, CLANCE_EINVAL, "column %s: child array has %lld values, needs %lld", what,
                     (long long)(c->length + c->offset), (long long)need);
     char sub[512];
@@ -172,7 +175,7 @@ clance_status cl_array_validate(const cl_field *f, const struct ArrowArray *a, c
                     what, (long long)a->n_children, f->n_children);
     for (size_t i = 0; i < f->n_children; i++) {
       const struct ArrowArray *c = a->children[i];
-      if (!c || c->length + c->offset < end)
+      if (!c || c->length < end) /* struct row i is child row offset + i */
         return cl_err(err, CLANCE_EINVAL, "column %s: struct child %zu is too short", what, i);
       char sub[512];
       snprintf(sub, sizeof sub, "%s.%s", what, f->children[i].name);

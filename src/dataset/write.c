@@ -234,7 +234,7 @@ static clance_status check_batch(const write_ctx *w, const struct ArrowArray *b,
                   (unsigned long long)index);
   for (size_t i = 0; i < w->schema.n_fields; i++) {
     const struct ArrowArray *c = b->children[i];
-    if (!c || c->length + c->offset < b->length + b->offset)
+    if (!c || c->length < b->length + b->offset) /* batch row i is column row offset + i */
       return cl_err(err, CLANCE_EINVAL, "batch %llu: column \"%s\" is shorter than the batch",
                     (unsigned long long)index, w->schema.fields[i].name);
     char what[300];

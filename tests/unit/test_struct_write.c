@@ -284,6 +284,40 @@ static void test_null_struct_refused(void) {
   cl_test_rmtree(dir);
 }
 
+/* A child is read from its own offset on: a struct (or batch) of offset o
+ * and length n needs children of at least o + n rows, whatever their own
+ * offsets. A child of 7 rows from offset 5 under a batch of 5 rows from
+ * offset 3 is refused (it was accepted, and read one row past its buffer,
+ * when the check added the child's offset), also one level down. */
+static void test_short_child_refused(void) {
+  clance_error err;
+  char *dir = cl_test_tmpdir("shortchild");
+  cl_schema s;
+  REQUIRE_OK(cl_schema_parse_spec("a:int64,t:struct(k:int64)", &s, &err), &err);
+  for (int nested = 0; nested < 2; nested++) {
+    td_rng r = {7};
+    struct ArrowArray kids[2], inner, batch;
+    REQUIRE_OK(fill_leaf(&s.fields[0], nested ? 8 : 7, 5, 0, &r, &kids[0], &err), &err);
+    REQUIRE_OK(fill_leaf(&s.fields[1].children[0], nested ? 7 : 8, 5, 0, &r, &inner, &err), &err);
+    REQUIRE_OK(struct_slice(8, 0, &inner, 1, &kids[1], &err), &err);
+    REQUIRE_OK(cl_struct_array_export(8, kids, 2, &batch, &err), &err);
+    batch.offset = 3;
+    batch.length = 5;
+    struct ArrowArrayStream stream;
+    REQUIRE_OK(cl_stream_from_batches(&s, &batch, 1, &stream, &err), &err);
+    char uri[4300];
+    snprintf(uri, sizeof uri, "%s/t%d.lance", dir, nested);
+    clance_fragments *f = NULL;
+    CHECK(clance_write_fragments(uri, NULL, &stream, NULL, &f, &err) == CLANCE_EINVAL);
+    CHECK(strstr(err.message, nested ? "struct child 0 is too short" : "shorter than the batch") != NULL);
+    clance_fragments_free(f);
+    if (stream.release)
+      stream.release(&stream);
+  }
+  cl_schema_free(&s);
+  cl_test_rmtree(dir);
+}
+
 static void test_structs_20(void) { roundtrip("2.0"); }
 static void test_structs_21(void) { roundtrip("2.1"); }
 static void test_structs_22(void) { roundtrip("2.2"); }
@@ -293,5 +327,6 @@ int main(void) {
   RUN(test_structs_21);
   RUN(test_structs_22);
   RUN(test_null_struct_refused);
+  RUN(test_short_child_refused);
   TEST_MAIN_END();
 }
