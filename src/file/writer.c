@@ -760,28 +760,45 @@ static uint64_t batch_bytes(const cl_file_writer *w, const struct ArrowArray *b)
 }
 
 /* Column i under structs, file format 2.1+: for batch rows [r0, r0 + n),
- * append to its open page's sdef the layer of each row's outermost null
- * struct (1 = the innermost struct), or 0. */
+ * just added to its open page, record the layer of each row's outermost
+ * null struct (1 = the innermost struct), or 0. The page's sdef is only
+ * built from its first null struct on: until then its rows are all 0. */
 static clance_status add_struct_nulls(cl_file_writer *w, size_t i, const struct ArrowArray *b,
                                       int64_t r0, int64_t n, clance_error *err) {
   const col_plan *c = &w->cols[i];
   cl_buf *d = &w->sdef[i];
-  size_t at = d->len;
-  CL_TRY(cl_buf_fill(d, 0, (size_t)n, err));
-  uint8_t *out = d->data + at;
   const struct ArrowArray *a = b;
   int64_t off = b->offset; /* batch row 0 in the current struct's rows, before its own offset */
   for (uint32_t k = 0; k < c->depth; k++) { /* the structs, outermost first */
+    a = a->children[c->path[k]];
+    const uint8_t *valid = cl_array_validity(a);
+    if (valid && cl_bits_count_zero(valid, a->offset + off + r0, n) > 0) {
+      if (!w->sdef_any[i]) { /* the page's earlier rows: no null struct */
+        size_t before = (size_t)(open_rows(w, i) - n);
+        d->len = 0;
+        CL_TRY(cl_buf_fill(d, 0, before + (size_t)n, err));
+        w->sdef_any[i] = 1;
+      }
+      break;
+    }
+    off += a->offset;
+  }
+  if (!w->sdef_any[i])
+    return CLANCE_OK;
+  if (d->len < (size_t)open_rows(w, i)) /* (not filled above) */
+    CL_TRY(cl_buf_fill(d, 0, (size_t)n, err));
+  uint8_t *out = d->data + d->len - (size_t)n;
+  a = b;
+  off = b->offset;
+  for (uint32_t k = 0; k < c->depth; k++) {
     a = a->children[c->path[k]];
     const uint8_t *valid = cl_array_validity(a);
     if (valid) {
       uint8_t layer = (uint8_t)(c->depth - k);
       int64_t r1 = a->offset + off + r0;
       for (int64_t r = 0; r < n; r++)
-        if (!out[r] && !cl_bit_get(valid, r1 + r)) {
+        if (!out[r] && !cl_bit_get(valid, r1 + r))
           out[r] = layer;
-          w->sdef_any[i] = 1;
-        }
     }
     off += a->offset;
   }
