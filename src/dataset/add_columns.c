@@ -110,7 +110,7 @@ clance_status clance_fragment_add_columns(const clance_dataset *ds, uint64_t fra
       goto fail;
     }
   cl_schema_assign_new_ids(&d->schema, &cols);
-  CL_CHECK(st, cl_file_check_writable(&cols, err));
+  CL_CHECK(st, cl_file_check_writable(&cols, d->data_version, err));
   cl_file_writer_opts fo = {.version = d->data_version};
   if (options) {
     fo.page_bytes = options->page_bytes;

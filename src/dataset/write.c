@@ -364,8 +364,8 @@ clance_status clance_write_fragments(const char *uri, const struct ArrowSchema *
       stream_schema.fields[i].nullable = given.fields[i].nullable;
     }
   }
-  CL_CHECK(st, cl_file_check_writable(target, err));
   CL_CHECK(st, plan(&w, target, o, err));
+  CL_CHECK(st, cl_file_check_writable(target, w.fopts.version, err));
   if (!(w.data_dir = cl_path_join(w.root, "data", err))) {
     st = err->code;
     goto fail;
@@ -416,7 +416,7 @@ clance_status cl_write_batches(const char *root, const cl_schema *schema, cl_fil
   w.out = out;
   size_t from = out->n;
   clance_status st;
-  CL_CHECK(st, cl_file_check_writable(schema, err));
+  CL_CHECK(st, cl_file_check_writable(schema, v, err));
   CL_CHECK(st, cl_schema_copy(schema, &w.schema, err));
   if (!(w.data_dir = cl_path_join(root, "data", err))) {
     st = err->code;

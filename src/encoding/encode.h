@@ -62,6 +62,13 @@ clance_status cl_encode21_fullzip_in_place(const cl_field *f, uint32_t outer, co
                                            uint64_t first_row, cl_page_enc *out, int *done,
                                            clance_error *err);
 
+/* Can a list column of field f (list or large_list) be written (2.1+): a
+ * flat, byte-aligned item (not bool), string, binary or vector? */
+int cl_encode21_list_supported(const cl_field *f);
+/* A 2.1/2.2 page of a list column: `page` holds its rows (a list builder). */
+clance_status cl_encode21_list_page(const cl_field *f, const cl_arr *page, uint64_t first_row,
+                                    cl_page_enc *out, clance_error *err);
+
 /* The one page of a 2.0 struct header column (SimpleStruct, no buffers),
  * `rows` long. */
 clance_status cl_encode20_struct_header(uint64_t rows, cl_page_enc *out, clance_error *err);

@@ -834,6 +834,38 @@ static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_v
   return pack_layout(&layout, out, err);
 }
 
+clance_status cl_encode21_fullzip_list_layout(const leaf_view *iv, unsigned bits_rep, unsigned bits_def,
+                                              size_t item_vbytes, uint64_t entries, uint64_t visible,
+                                              const Lance__Encodings21__RepDefLayer layers[2],
+                                              cl_page_enc *out, clance_error *err) {
+  enc_store s;
+  memset(&s, 0, sizeof s);
+  fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
+  Lance__Encodings21__RepDefLayer ls[2] = {layers[0], layers[1]};
+  fz.has_bits_rep = 1;
+  fz.bits_rep = bits_rep;
+  fz.has_bits_def = bits_def > 0;
+  fz.bits_def = bits_def;
+  if (iv->var) {
+    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
+    fz.bits_per_offset = iv->large ? 64 : 32;
+  } else {
+    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
+    fz.bits_per_value = (uint32_t)(iv->bits + item_vbytes * 8);
+  }
+  fz.has_num_items = 1;
+  fz.num_items = (uint32_t)entries;
+  fz.has_num_visible_items = 1;
+  fz.num_visible_items = (uint32_t)visible;
+  fz.value_compression = value_enc(&s, iv);
+  fz.n_layers = 2;
+  fz.layers = ls;
+  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
+  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
+  layout.full_zip_layout = &fz;
+  return pack_layout(&layout, out, err);
+}
+
 static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_page_enc *out,
                                     cl_enc21_scratch *sc, clance_error *err) {
   cl_buf *z = &out->bufs[0];

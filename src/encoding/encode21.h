@@ -6,6 +6,7 @@
 #include "arrow/array.h"
 #include "encoding/encode.h"
 #include "file/format.h"
+#include "proto/pb.h"
 #include "util/buf.h"
 
 /* A read-only view of the accumulated page of one leaf column. */
@@ -111,5 +112,12 @@ typedef enum cl_dict21_form {
 
 clance_status cl_dict21_block(const cl_dict21 *d, cl_file_version ver, cl_buf *out,
                               cl_dict21_form *form, unsigned *packed_bits, clance_error *err);
+
+/* The full-zip layout of a list page whose items `iv` describes
+ * (encode21_list.c builds the zipped entries). */
+clance_status cl_encode21_fullzip_list_layout(const leaf_view *iv, unsigned bits_rep, unsigned bits_def,
+                                              size_t item_vbytes, uint64_t entries, uint64_t visible,
+                                              const Lance__Encodings21__RepDefLayer layers[2],
+                                              cl_page_enc *out, clance_error *err);
 
 #endif

@@ -1,8 +1,9 @@
 /* Lance data files: write a file from Arrow batches, read its columns back.
- * The writer handles flat columns (primitives, strings/binary, vectors) and
+ * The writer handles flat columns (primitives, strings/binary, vectors),
  * plain structs of them: each leaf is a column (in 2.1+ with a layer per
  * struct around it, null structs as definition levels), plus, in 2.0, a
- * header column per struct (2.0 cannot store null structs). The reader decodes page by
+ * header column per struct (2.0 cannot store null structs); and, in 2.1+,
+ * top-level lists of a flat item (full-zip pages, encode21_list.c). The reader decodes page by
  * page. */
 #ifndef CL_FILE_FILE_H
 #define CL_FILE_FILE_H
@@ -38,8 +39,8 @@ typedef struct cl_file_layout {
 } cl_file_layout;
 void cl_file_layout_free(cl_file_layout *l);
 
-/* Check that every field of `schema` can be written as a column. */
-clance_status cl_file_check_writable(const cl_schema *schema, clance_error *err);
+/* Check that every field of `schema` can be written in file format v. */
+clance_status cl_file_check_writable(const cl_schema *schema, cl_file_version v, clance_error *err);
 
 /* `schema` must have field ids; it is copied. */
 clance_status cl_file_writer_open(const char *path, const cl_schema *schema,

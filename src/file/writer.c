@@ -97,6 +97,7 @@ typedef struct page_job {
 typedef struct col_plan {
   const cl_field *f;
   int header;
+  int list; /* a list column (2.1+, top level): its rows always copied */
   uint32_t depth;
   uint32_t path[CL_MAX_STRUCT_DEPTH + 1];
 } col_plan;
@@ -147,14 +148,21 @@ static int is_plain_struct(const cl_field *f) {
   return f->type == CL_TYPE_STRUCT && f->n_children > 0 && !cl_field_is_packed(f);
 }
 
-static clance_status check_writable(const cl_field *f, uint32_t depth, clance_error *err) {
+static clance_status check_writable(const cl_field *f, cl_file_version v, uint32_t depth,
+                                    clance_error *err) {
   if (is_plain_struct(f) && depth < CL_MAX_STRUCT_DEPTH) {
     for (size_t k = 0; k < f->n_children; k++)
-      CL_TRY(check_writable(&f->children[k], depth + 1, err));
+      CL_TRY(check_writable(&f->children[k], v, depth + 1, err));
     return CLANCE_OK;
   }
   if (cl_encode_supported_leaf(f))
     return CLANCE_OK;
+  if (depth == 0 && cl_encode21_list_supported(f)) {
+    if (v == CL_FILE_V2_0)
+      return cl_err(err, CLANCE_EUNSUPPORTED, "column \"%s\": clance writes list columns in file "
+                    "format 2.1 or later only (not 2.0) so far", f->name);
+    return CLANCE_OK;
+  }
   cl_buf t = CL_BUF_INIT;
   const char *ts = "?";
   if (!cl_field_type_spec(f, &t, err) && !cl_buf_cstr(&t, err))
@@ -165,9 +173,9 @@ static clance_status check_writable(const cl_field *f, uint32_t depth, clance_er
   return st;
 }
 
-clance_status cl_file_check_writable(const cl_schema *schema, clance_error *err) {
+clance_status cl_file_check_writable(const cl_schema *schema, cl_file_version v, clance_error *err) {
   for (size_t i = 0; i < schema->n_fields; i++)
-    CL_TRY(check_writable(&schema->fields[i], 0, err));
+    CL_TRY(check_writable(&schema->fields[i], v, 0, err));
   return CLANCE_OK;
 }
 
@@ -189,6 +197,7 @@ static clance_status plan_add(cl_file_writer *w, const cl_field *f, uint32_t *pa
     memset(c, 0, sizeof *c);
     c->f = f;
     c->header = st_node;
+    c->list = f->type == CL_TYPE_LIST || f->type == CL_TYPE_LARGE_LIST; /* (2.1+: checked) */
     c->depth = depth;
     memcpy(c->path, path, (depth + 1) * sizeof *path);
   }
@@ -382,7 +391,7 @@ clance_status cl_file_writer_open(const char *path, const cl_schema *schema,
                                   const cl_file_writer_opts *opts, cl_file_writer **out,
                                   clance_error *err) {
   *out = NULL;
-  CL_TRY(cl_file_check_writable(schema, err));
+  CL_TRY(cl_file_check_writable(schema, opts->version, err));
   cl_file_writer *w = cl_calloc(1, sizeof *w, err);
   if (!w)
     return err->code;
@@ -509,6 +518,8 @@ static clance_status encode_page(cl_file_writer *w, size_t i, cl_arr *acc, seg_l
     if (done)
       return CLANCE_OK;
   }
+  if (w->cols[i].list) /* (rows always copied) */
+    return cl_encode21_list_page(f, acc, first_row, page, err);
   enc_scratch *sc = scratch_get(w, i, err);
   if (!sc)
     return err->code;
@@ -709,6 +720,8 @@ static clance_status copy_open_page(cl_file_writer *w, size_t i, clance_error *e
   if (w->copied[i])
     return CLANCE_OK;
   w->copied[i] = 1;
+  if (!w->pages[i].n) /* nothing in place yet (always so for lists) */
+    return CLANCE_OK;
   return seg_copy(&w->pages[i], w->cols[i].f, &w->acc[i], err);
 }
 
@@ -825,7 +838,7 @@ static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *bat
       uint64_t open = open_bytes(w, i);
       take = cl_array_rows_fitting(f, col, s, take,
                                    w->opts.page_bytes > open ? w->opts.page_bytes - open : 0);
-      if (!owner || w->pages[i].n >= MAX_PAGE_SLICES)
+      if (!owner || w->pages[i].n >= MAX_PAGE_SLICES || w->cols[i].list)
         CL_TRY(copy_open_page(w, i, err));
       if (w->copied[i])
         CL_TRY(cl_arr_append_from(&w->acc[i], col, s, take, err));
@@ -1032,7 +1045,8 @@ clance_status cl_file_writer_collect(cl_file_writer *w, cl_written_file *f, uint
   /* One id per column: 2.0 lists every field (struct headers included),
    * 2.1+ the leaves only, as the columns were planned. */
   for (size_t i = 0; i < n; i++) {
-    out_layout->field_ids[i] = w->cols[i].f->id;
+    /* (2.1+ lists the leaf of a list column: its item) */
+    out_layout->field_ids[i] = w->cols[i].list ? w->cols[i].f->children[0].id : w->cols[i].f->id;
     out_layout->column_indices[i] = (int32_t)i;
   }
   out_layout->n = n;
