@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "arrow/array.h"
-#include "io/fs.h"
 #include "test.h"
 #include "testdata.h"
 
@@ -131,32 +130,6 @@ static int dir_entries(const char *path) {
   return n;
 }
 
-static int read_bytes(const char *path, cl_buf *b) {
-  clance_error err;
-  b->len = 0;
-  return cl_file_read_all(path, (size_t)1 << 30, b, &err) == CLANCE_OK;
-}
-
-/* Data file bytes of every fragment, concatenated in order. */
-static int files_bytes(const char *uri, const clance_fragments *f, cl_buf *out) {
-  clance_error err;
-  char *json;
-  if (clance_fragments_to_json(f, &json, &err))
-    return 0;
-  out->len = 0;
-  cl_buf one = CL_BUF_INIT;
-  int ok = 1;
-  for (const char *p = strstr(json, "\"path\": \""); ok && p; p = strstr(p + 1, "\"path\": \"")) {
-    const char *q = p + 9;
-    char file[4400];
-    snprintf(file, sizeof file, "%s/data/%.*s", uri, (int)(strchr(q, '"') - q), q);
-    ok = read_bytes(file, &one) && !cl_buf_append(out, one.data, one.len, &err);
-  }
-  cl_buf_free(&one);
-  clance_free(json);
-  return ok;
-}
-
 static void roundtrip(const char *version) {
   int nulls = strcmp(version, "2.0") != 0; /* 2.0 cannot store null structs */
   clance_error err;
@@ -194,7 +167,7 @@ static void roundtrip(const char *version) {
       CHECK(strstr(json, !strcmp(version, "2.0") ? "\"fields\": [0, 1, 2, 3, 4, 5, 6, 7]"
                                                  : "\"fields\": [0, 2, 3, 5, 6, 7]") != NULL);
       clance_free(json);
-      REQUIRE(files_bytes(uri, f, &got));
+      REQUIRE(td_files_bytes(uri, f, &got));
       if (threads == 1) {
         first.len = 0;
         REQUIRE_OK(cl_buf_append(&first, got.data, got.len, &err), &err);
@@ -205,24 +178,22 @@ static void roundtrip(const char *version) {
       }
       clance_dataset *ds;
       REQUIRE_OK(td_overwrite_scan(uri, &s, f, &ds, &stream, &err), &err);
-      int64_t row = 0, bad = 0, k = 0, in_k = 0;
+      int64_t row = 0, bad = 0, in_k;
+      td_cursor cur = {expect, BATCHES, 0, -1};
+      const struct ArrowArray *e;
       struct ArrowArray b;
       while (stream.get_next(&stream, &b) == 0 && b.release) {
-        for (int64_t i = 0; i < b.length; i++, row++, in_k++) {
-          while (k < BATCHES && in_k >= expect[k].length) {
-            k++;
-            in_k = 0;
-          }
-          if (k == BATCHES) {
+        for (int64_t i = 0; i < b.length; i++, row++) {
+          if (!td_cursor_next(&cur, &e, &in_k)) {
             bad++;
             continue;
           }
-          int sv = struct_valid(&expect[k], 0, in_k), iv = struct_valid(&expect[k], 1, in_k);
+          int sv = struct_valid(e, 0, in_k), iv = struct_valid(e, 1, in_k);
           if ((sv != struct_valid(&b, 0, i) || (sv && iv != struct_valid(&b, 1, i))) && bad++ < 5)
             fprintf(stderr, "%s: row %lld: struct validity differs\n", version, (long long)row);
           for (int l = 0; l < N_LEAVES; l++) {
             int64_t gi, ei;
-            const struct ArrowArray *ga = leaf_at(&b, l, i, &gi), *ea = leaf_at(&expect[k], l, in_k, &ei);
+            const struct ArrowArray *ga = leaf_at(&b, l, i, &gi), *ea = leaf_at(e, l, in_k, &ei);
             /* A leaf under a null struct may hold anything (Arrow's rule). */
             int under = leaf_path[l][0] == 1 && (!sv || (leaf_path[l][1] == 2 && !iv));
             int same = under || td_equal_at(leaf_field(&s, l), ga, gi, ea, ei);
@@ -263,20 +234,10 @@ static void test_null_struct_refused(void) {
   bits[at / 8] &= (uint8_t)~(1u << (at % 8));
   in->buffers[0] = bits;
   in->null_count = 1;
-  struct ArrowArrayStream stream;
-  REQUIRE_OK(cl_stream_from_batches(&s, batches, BATCHES, &stream, &err), &err);
   char uri[4300];
   snprintf(uri, sizeof uri, "%s/t.lance", dir);
-  clance_fragments *f = NULL;
-  clance_write_options o;
-  clance_write_options_init(&o);
-  o.data_storage_version = "2.0";
-  clance_status st = clance_write_fragments(uri, NULL, &stream, &o, &f, &err);
-  CHECK(st == CLANCE_EUNSUPPORTED);
+  CHECK(td_write(uri, &s, batches, BATCHES, "2.0", &err) == CLANCE_EUNSUPPORTED);
   CHECK(strstr(err.message, "struct \"in\" has null values") != NULL);
-  clance_fragments_free(f);
-  if (stream.release)
-    stream.release(&stream);
   char data[4400];
   snprintf(data, sizeof data, "%s/data", uri);
   CHECK(dir_entries(data) == 0);
@@ -303,16 +264,10 @@ static void test_short_child_refused(void) {
     REQUIRE_OK(cl_struct_array_export(8, kids, 2, &batch, &err), &err);
     batch.offset = 3;
     batch.length = 5;
-    struct ArrowArrayStream stream;
-    REQUIRE_OK(cl_stream_from_batches(&s, &batch, 1, &stream, &err), &err);
     char uri[4300];
     snprintf(uri, sizeof uri, "%s/t%d.lance", dir, nested);
-    clance_fragments *f = NULL;
-    CHECK(clance_write_fragments(uri, NULL, &stream, NULL, &f, &err) == CLANCE_EINVAL);
+    CHECK(td_write(uri, &s, &batch, 1, NULL, &err) == CLANCE_EINVAL);
     CHECK(strstr(err.message, nested ? "struct child 0 is too short" : "shorter than the batch") != NULL);
-    clance_fragments_free(f);
-    if (stream.release)
-      stream.release(&stream);
   }
   cl_schema_free(&s);
   cl_test_rmtree(dir);

@@ -5,10 +5,12 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arrow/array.h"
 #include "clance/clance.h"
+#include "io/fs.h"
 
 typedef struct td_rng {
   uint64_t s;
@@ -172,6 +174,64 @@ static inline clance_status td_overwrite_scan(const char *uri, const cl_schema *
     *ds = NULL;
   }
   return st;
+}
+
+/* Write `n` batches of schema s (taken) to uri with the given version;
+ * the status, with err holding the message. */
+static inline clance_status td_write(const char *uri, const cl_schema *s, struct ArrowArray *batches,
+                                     size_t n, const char *version, clance_error *err) {
+  struct ArrowArrayStream stream;
+  CL_TRY(cl_stream_from_batches(s, batches, n, &stream, err));
+  clance_write_options o;
+  clance_write_options_init(&o);
+  o.data_storage_version = version;
+  o.no_fsync = 1;
+  clance_fragments *f = NULL;
+  clance_status st = clance_write_fragments(uri, NULL, &stream, &o, &f, err);
+  clance_fragments_free(f);
+  if (stream.release)
+    stream.release(&stream);
+  return st;
+}
+
+/* The bytes of every data file of fragments f (written into uri), in order. */
+static inline int td_files_bytes(const char *uri, const clance_fragments *f, cl_buf *out) {
+  clance_error err;
+  char *json;
+  if (clance_fragments_to_json(f, &json, &err))
+    return 0;
+  out->len = 0;
+  cl_buf one = CL_BUF_INIT;
+  int ok = 1;
+  for (const char *p = strstr(json, "\"path\": \""); ok && p; p = strstr(p + 1, "\"path\": \"")) {
+    const char *q = p + 9;
+    char file[4400];
+    snprintf(file, sizeof file, "%s/data/%.*s", uri, (int)(strchr(q, '"') - q), q);
+    one.len = 0;
+    ok = !cl_file_read_all(file, (size_t)1 << 30, &one, &err) &&
+         !cl_buf_append(out, one.data, one.len, &err);
+  }
+  cl_buf_free(&one);
+  clance_free(json);
+  return ok;
+}
+
+/* Walks the expected batches row by row beside a scan: td_cursor_next gives
+ * the batch and row (offset not included) of the next expected row, or 0
+ * once they are used up. */
+typedef struct td_cursor {
+  const struct ArrowArray *batches;
+  int64_t n, k, i;
+} td_cursor;
+
+static inline int td_cursor_next(td_cursor *c, const struct ArrowArray **batch, int64_t *row) {
+  for (c->i++; c->k < c->n && c->i >= c->batches[c->k].length; c->i = 0)
+    c->k++;
+  if (c->k >= c->n)
+    return 0;
+  *batch = &c->batches[c->k];
+  *row = c->i;
+  return 1;
 }
 
 #endif
