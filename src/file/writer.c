@@ -1,11 +1,15 @@
-/* Data file writer. Rows are gathered per column into pages. By default a
- * page is a list of slices of the input batches, used in place (the writer
- * keeps a reference to each batch): 2.0 pages write those bytes straight
- * from the input, 2.1+ pages copy them once, into the array the encoder
- * reads. A column whose slices hold too many batches (or too many slices),
- * and every column written from borrowed batches, copies its rows into an
- * accumulator instead; either way the page is cut at the same row, so the
- * bytes written are the same. Single-threaded, the page is encoded and
+/* Data file writer. The file's columns are planned from the schema (one
+ * per leaf, found through its structs; in 2.0 also a header column per
+ * struct; a list column is one column). Rows are gathered per column into
+ * pages, cut at page_bytes even inside a large batch. By default a page is
+ * a list of slices of the input batches, used in place (the writer keeps a
+ * reference to each batch): 2.0 pages and 2.1+ full-zip vector pages write
+ * those bytes straight from the input, other 2.1+ pages copy them once,
+ * into the array the encoder reads. A column whose slices hold too many
+ * batches (or too many slices), every list column, and every column written
+ * from borrowed batches, copies its rows into an accumulator instead;
+ * either way the page is cut at the same row, so the bytes written are the
+ * same. Single-threaded, the page is encoded and
  * written on the spot. With a pool, the full page is swapped for an empty
  * one and handed to a worker as a job; jobs are queued in the order they
  * were cut, and whichever worker finds the oldest jobs encoded writes them,
