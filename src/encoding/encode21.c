@@ -69,7 +69,7 @@ int cl_encode_supported_leaf(const cl_field *f) {
 
 /* ---- a read-only view of the accumulated page (encode21.h) ---- */
 
-static void make_view(const cl_field *f, const cl_arr *a, leaf_view *v) {
+void cl_leaf_view_of(const cl_field *f, const cl_arr *a, leaf_view *v) {
   memset(v, 0, sizeof *v);
   v->f = f;
   v->n = a->length;
@@ -796,19 +796,16 @@ fail:
 
 /* The full-zip layout of a page of `v`'s values (FSST-compressed when
  * ftable is not NULL, zstd per value when use_zstd). */
-static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_vbytes,
-                                  const uint8_t *ftable, int use_zstd, cl_page_enc *out,
-                                  clance_error *err) {
+clance_status cl_encode21_fullzip_layout(const leaf_view *v, const cl_fz_shape *sh, size_t item_vbytes,
+                                        const uint8_t *ftable, int use_zstd, cl_page_enc *out,
+                                        clance_error *err) {
   enc_store s;
   memset(&s, 0, sizeof s);
   fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
-  Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
-  size_t n_layers = page_layers(layers,
-                                v->def_at[0] ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
-                                             : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
-                                v->outer, v->def_at);
-  fz.has_bits_def = has_def;
-  fz.bits_def = has_def ? def_bits(v) : 0;
+  fz.has_bits_rep = sh->bits_rep > 0;
+  fz.bits_rep = sh->bits_rep;
+  fz.has_bits_def = sh->bits_def > 0;
+  fz.bits_def = sh->bits_def;
   if (v->var) {
     fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
     fz.bits_per_offset = v->large ? 64 : 32;
@@ -817,53 +814,71 @@ static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_v
     fz.bits_per_value = (uint32_t)(v->bits + item_vbytes * 8);
   }
   fz.has_num_items = 1;
-  fz.num_items = (uint32_t)v->n;
+  fz.num_items = (uint32_t)sh->entries;
   fz.has_num_visible_items = 1;
-  fz.num_visible_items = (uint32_t)v->n;
+  fz.num_visible_items = (uint32_t)sh->visible;
   fz.value_compression = value_enc(&s, v);
   if (ftable)
     fz.value_compression = fsst_enc(&s, ftable, fz.value_compression);
   if (use_zstd) /* Lance writes the level (0: zstd's default) */
     fz.value_compression = general_enc(&s, LANCE__ENCODINGS21__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_ZSTD,
                                        1, 0, fz.value_compression);
-  fz.n_layers = n_layers;
-  fz.layers = layers;
+  fz.n_layers = sh->n_layers;
+  fz.layers = (Lance__Encodings21__RepDefLayer *)sh->layers; /* (only read when packed) */
   pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
   layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
   layout.full_zip_layout = &fz;
   return pack_layout(&layout, out, err);
 }
 
-clance_status cl_encode21_fullzip_list_layout(const leaf_view *iv, unsigned bits_rep, unsigned bits_def,
-                                              size_t item_vbytes, uint64_t entries, uint64_t visible,
-                                              const Lance__Encodings21__RepDefLayer layers[2],
-                                              cl_page_enc *out, clance_error *err) {
-  enc_store s;
-  memset(&s, 0, sizeof s);
-  fz_layout fz = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__INIT;
-  Lance__Encodings21__RepDefLayer ls[2] = {layers[0], layers[1]};
-  fz.has_bits_rep = 1;
-  fz.bits_rep = bits_rep;
-  fz.has_bits_def = bits_def > 0;
-  fz.bits_def = bits_def;
-  if (iv->var) {
-    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
-    fz.bits_per_offset = iv->large ? 64 : 32;
-  } else {
-    fz.details_case = LANCE__ENCODINGS21__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
-    fz.bits_per_value = (uint32_t)(iv->bits + item_vbytes * 8);
+/* The full-zip layout of a page of a leaf outside any list: one entry per
+ * row, levels only for its nulls. */
+static clance_status fullzip_pack(const leaf_view *v, int has_def, size_t item_vbytes,
+                                  const uint8_t *ftable, int use_zstd, cl_page_enc *out,
+                                  clance_error *err) {
+  Lance__Encodings21__RepDefLayer layers[CL_MAX_STRUCT_DEPTH + 1];
+  cl_fz_shape sh = {0, has_def ? def_bits(v) : 0, (uint64_t)v->n, (uint64_t)v->n, layers, 0};
+  sh.n_layers = page_layers(layers,
+                            v->def_at[0] ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
+                                         : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM,
+                            v->outer, v->def_at);
+  return cl_encode21_fullzip_layout(v, &sh, item_vbytes, ftable, use_zstd, out, err);
+}
+
+/* A u32 or u64 length, then the bytes: a full-zip variable-width value. */
+static clance_status put_prefixed(cl_buf *z, int large, const uint8_t *p, uint64_t len,
+                                  clance_error *err) {
+  if (large)
+    CL_TRY(cl_buf_append_u64(z, len, err));
+  else if (len > UINT32_MAX)
+    return cl_err(err, CLANCE_EINTERNAL, "full-zip value of %llu bytes", (unsigned long long)len);
+  else
+    CL_TRY(cl_buf_append_u32(z, (uint32_t)len, err));
+  return cl_buf_append(z, p, (size_t)len, err);
+}
+
+clance_status cl_fullzip_put_value(cl_buf *z, const leaf_view *v, int64_t i, cl_buf *tmp,
+                                   clance_error *err) {
+  if (v->var) {
+    uint64_t b0 = var_off(v, i);
+    return put_prefixed(z, v->large, v->data + b0, var_off(v, i + 1) - b0, err);
   }
-  fz.has_num_items = 1;
-  fz.num_items = (uint32_t)entries;
-  fz.has_num_visible_items = 1;
-  fz.num_visible_items = (uint32_t)visible;
-  fz.value_compression = value_enc(&s, iv);
-  fz.n_layers = 2;
-  fz.layers = ls;
-  pb21_layout layout = LANCE__ENCODINGS21__PAGE_LAYOUT__INIT;
-  layout.layout_case = LANCE__ENCODINGS21__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
-  layout.full_zip_layout = &fz;
-  return pack_layout(&layout, out, err);
+  if (v->item_validity) { /* a vector's item validity comes first */
+    CL_TRY(bits_slice(tmp, v->item_validity, i * v->dim, v->dim, err));
+    CL_TRY(cl_buf_append(z, tmp->data, (v->dim + 7) / 8, err));
+  }
+  size_t w = v->bits / 8;
+  return cl_buf_append(z, v->values + (size_t)i * w, w, err);
+}
+
+clance_status cl_fullzip_rep_index(const uint64_t *starts, size_t n, cl_buf *ri, clance_error *err) {
+  uint64_t total = starts[n - 1];
+  unsigned width = total < 0x100 ? 1 : total < 0x10000 ? 2 : total < 0x100000000ull ? 4 : 8;
+  CL_TRY(cl_buf_reserve(ri, n * width, err));
+  for (size_t i = 0; i < n; i++)
+    for (unsigned b = 0; b < width; b++)
+      ri->data[ri->len++] = (uint8_t)(starts[i] >> (8 * b));
+  return CLANCE_OK;
 }
 
 static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_page_enc *out,
@@ -893,7 +908,6 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
     CL_CHECK(st, cl_buf_reserve(&sc->vb[1], ((size_t)v->n + 1) * sizeof *starts, err));
     starts = (uint64_t *)(void *)sc->vb[1].data;
   }
-  unsigned ow = v->large ? 8 : 4;
   size_t item_vbytes = v->item_validity ? (v->dim + 7) / 8 : 0;
   /* Fixed width without nulls: the values as they are, in one copy. */
   int64_t i0 = !v->var && !has_def && !item_vbytes ? v->n : 0;
@@ -907,50 +921,23 @@ static clance_status encode_fullzip(const leaf_view *pv, uint64_t max_len, cl_pa
       uint8_t cw = (uint8_t)row_def(v, i);
       CL_CHECK(st, cl_buf_append(z, &cw, 1, err));
     }
-    if (v->var) {
-      if (null)
-        continue; /* a null variable-width value is only its control word */
-      uint64_t b0 = var_off(v, i), b1 = var_off(v, i + 1);
-      const uint8_t *vp = v->data + b0;
-      uint64_t vlen = b1 - b0;
-      if (use_zstd) {
-        /* u64 uncompressed length + one zstd frame, Lance's framing */
-        zv->len = 0;
-        CL_CHECK(st, cl_zstd_compress(vp, (size_t)vlen, 0, zv, err));
-        vp = zv->data;
-        vlen = zv->len;
-      }
-      if (ow == 8)
-        CL_CHECK(st, cl_buf_append_u64(z, vlen, err));
-      else if (vlen > UINT32_MAX) {
-        st = cl_err(err, CLANCE_EINTERNAL, "full-zip value of %llu bytes", (unsigned long long)vlen);
-        goto fail;
-      } else
-        CL_CHECK(st, cl_buf_append_u32(z, (uint32_t)vlen, err));
-      CL_CHECK(st, cl_buf_append(z, vp, (size_t)vlen, err));
-    } else {
-      /* Fixed width: null rows still carry a full (zeroed) value. */
-      if (item_vbytes) {
-        CL_CHECK(st, bits_slice(tmp, v->item_validity, i * v->dim, v->dim, err));
-        CL_CHECK(st, cl_buf_append(z, tmp->data, item_vbytes, err));
-      }
-      size_t w = v->bits / 8;
-      CL_CHECK(st, cl_buf_append(z, v->values + (size_t)i * w, w, err));
+    if (v->var && null)
+      continue; /* a null variable-width value is only its control word */
+    if (use_zstd) {
+      /* u64 uncompressed length + one zstd frame, Lance's framing */
+      uint64_t b0 = var_off(v, i);
+      zv->len = 0;
+      CL_CHECK(st, cl_zstd_compress(v->data + b0, (size_t)(var_off(v, i + 1) - b0), 0, zv, err));
+      CL_CHECK(st, put_prefixed(z, v->large, zv->data, zv->len, err));
+    } else { /* (fixed width: null rows still carry a full, zeroed value) */
+      CL_CHECK(st, cl_fullzip_put_value(z, v, i, tmp, err));
     }
   }
   out->n_bufs = 1;
   if (starts) {
-    /* Repetition index: byte offset of each row's entry plus the total, in
-     * the narrowest width that holds the total. */
+    /* Repetition index: byte offset of each row's entry plus the total. */
     starts[v->n] = z->len;
-    unsigned width = z->len < 0x100 ? 1 : z->len < 0x10000 ? 2 : z->len < 0x100000000ull ? 4 : 8;
-    cl_buf *ri = &out->bufs[1];
-    CL_CHECK(st, cl_buf_reserve(ri, ((size_t)v->n + 1) * width, err));
-    for (int64_t i = 0; i <= v->n; i++) {
-      uint64_t o = starts[i];
-      for (unsigned b = 0; b < width; b++)
-        ri->data[ri->len++] = (uint8_t)(o >> (8 * b));
-    }
+    CL_CHECK(st, cl_fullzip_rep_index(starts, (size_t)v->n + 1, &out->bufs[1], err));
     out->n_bufs = 2;
   }
   st = fullzip_pack(v, has_def, item_vbytes, use_fsst ? ftable : NULL, use_zstd, out, err);
@@ -1025,7 +1012,7 @@ clance_status cl_encode21_page_scratch(const cl_field *f, uint32_t outer, const 
   if (f->type == CL_TYPE_NULL || (page->null_count == page->length && !sdef))
     return encode_all_null(outer, out, err);
   leaf_view v;
-  make_view(f, page, &v);
+  cl_leaf_view_of(f, page, &v);
   v.outer = outer;
   v.sdef = sdef;
   view_defs(&v);

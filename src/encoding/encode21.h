@@ -68,13 +68,17 @@ static inline void view_defs(leaf_view *v) {
   v->max_def = (uint8_t)base;
 }
 
-/* Bits of a definition level. */
-static inline unsigned def_bits(const leaf_view *v) {
+/* Bits to hold the level `max` (0 for 0), as Lance sizes control words and
+ * packed levels. */
+static inline unsigned level_bits(unsigned max) {
   unsigned b = 0;
-  while ((1u << b) <= v->max_def)
+  while (max >> b)
     b++;
   return b;
 }
+
+/* Bits of a definition level. */
+static inline unsigned def_bits(const leaf_view *v) { return level_bits(v->max_def); }
 
 /* A page's dictionary, built the way Lance 12 builds it: entries in
  * first-seen order, one u32 index per value (a null value has the index of
@@ -113,11 +117,32 @@ typedef enum cl_dict21_form {
 clance_status cl_dict21_block(const cl_dict21 *d, cl_file_version ver, cl_buf *out,
                               cl_dict21_form *form, unsigned *packed_bits, clance_error *err);
 
-/* The full-zip layout of a list page whose items `iv` describes
- * (encode21_list.c builds the zipped entries). */
-clance_status cl_encode21_fullzip_list_layout(const leaf_view *iv, unsigned bits_rep, unsigned bits_def,
-                                              size_t item_vbytes, uint64_t entries, uint64_t visible,
-                                              const Lance__Encodings21__RepDefLayer layers[2],
-                                              cl_page_enc *out, clance_error *err);
+/* A view of a builder's rows (a page of leaf f). */
+void cl_leaf_view_of(const cl_field *f, const cl_arr *a, leaf_view *v);
+
+/* ---- full-zip pieces shared by flat and list pages ---- */
+
+/* What a full-zip layout says besides its values' encoding: control-word
+ * widths, level entries and visible values, and the layers (innermost
+ * first). */
+typedef struct cl_fz_shape {
+  unsigned bits_rep, bits_def;
+  uint64_t entries, visible;
+  const Lance__Encodings21__RepDefLayer *layers;
+  size_t n_layers;
+} cl_fz_shape;
+/* Pack the FullZipLayout of a page of v's values (FSST-compressed when
+ * ftable is not NULL, zstd per value when use_zstd) into out->encoding. */
+clance_status cl_encode21_fullzip_layout(const leaf_view *v, const cl_fz_shape *sh, size_t item_vbytes,
+                                        const uint8_t *ftable, int use_zstd, cl_page_enc *out,
+                                        clance_error *err);
+/* Append value i of v as a full-zip entry holds it (after its control
+ * word): variable width as a u32/u64 length and the bytes, fixed width as
+ * the vector's item validity (if any) and the value; tmp is scratch. */
+clance_status cl_fullzip_put_value(cl_buf *z, const leaf_view *v, int64_t i, cl_buf *tmp,
+                                   clance_error *err);
+/* The repetition index: the n row starts (the last one the total size),
+ * each in the narrowest width that holds the total. */
+clance_status cl_fullzip_rep_index(const uint64_t *starts, size_t n, cl_buf *ri, clance_error *err);
 
 #endif

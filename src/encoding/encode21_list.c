@@ -35,13 +35,6 @@ int cl_encode21_list_supported(const cl_field *f) {
   return cl_type_bits(item) % 8 == 0;
 }
 
-static unsigned bit_len(unsigned v) {
-  unsigned b = 0;
-  while (v >> b)
-    b++;
-  return b;
-}
-
 clance_status cl_encode21_list_page(const cl_field *f, const cl_arr *page, uint64_t first_row,
                                     cl_page_enc *out, clance_error *err) {
   cl_page_enc_reset(out);
@@ -53,27 +46,7 @@ clance_status cl_encode21_list_page(const cl_field *f, const cl_arr *page, uint6
   int64_t n = page->length;
   const uint8_t *lvalid = page->null_count > 0 ? page->validity.data : NULL;
   leaf_view iv;
-  memset(&iv, 0, sizeof iv);
-  iv.f = itf;
-  iv.n = items->length;
-  iv.validity = items->null_count > 0 ? items->validity.data : NULL;
-  if (cl_type_is_binary_like(itf->type)) {
-    iv.var = 1;
-    iv.large = cl_type_is_large(itf->type);
-    iv.offsets = items->offsets.data;
-    iv.data = items->values.data;
-  } else if (itf->type == CL_TYPE_FIXED_SIZE_LIST) {
-    const cl_arr *c = &items->children[0];
-    iv.dim = (uint32_t)itf->size;
-    iv.item_bits = cl_type_bits(&itf->children[0]);
-    iv.bits = iv.dim * iv.item_bits;
-    iv.values = c->values.data;
-    iv.item_validity = c->null_count > 0 ? c->validity.data : NULL;
-  } else {
-    iv.bits = cl_type_bits(itf);
-    iv.values = items->values.data;
-  }
-
+  cl_leaf_view_of(itf, items, &iv);
   /* Which list kinds occur on the page (items of null lists not counted). */
   int has_null = 0, has_empty = 0, item_null = 0;
   for (int64_t r = 0; r < n; r++) {
@@ -93,7 +66,7 @@ clance_status cl_encode21_list_page(const cl_field *f, const cl_arr *page, uint6
     d_null = ++base;
   if (has_empty)
     d_empty = ++base;
-  unsigned bits_def = bit_len(base), bits_rep = 1;
+  unsigned bits_def = level_bits(base), bits_rep = 1;
   if (bits_rep + bits_def > 8)
     return cl_err(err, CLANCE_EINTERNAL, "list page with %u definition bits", bits_def);
   repdef layers[2] = {item_null ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM
@@ -103,75 +76,44 @@ clance_status cl_encode21_list_page(const cl_field *f, const cl_arr *page, uint6
                       : has_empty           ? LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_EMPTYABLE_LIST
                                             : LANCE__ENCODINGS21__REP_DEF_LAYER__REPDEF_ALL_VALID_LIST};
 
-  cl_buf *z = &out->bufs[0], *ri = &out->bufs[1], tmp = CL_BUF_INIT;
+  cl_buf *z = &out->bufs[0], starts = CL_BUF_INIT, tmp = CL_BUF_INIT;
   clance_status st = CLANCE_OK;
-  unsigned ow = iv.large ? 8 : 4;
-  size_t w = iv.var ? 0 : iv.bits / 8, ivb = iv.item_validity ? (iv.dim + 7) / 8 : 0;
   uint64_t entries = 0, visible = 0;
-  /* Row starts first (as u64), narrowed once the total is known. */
-  CL_CHECK(st, cl_buf_reserve(ri, ((size_t)n + 1) * 8, err));
-  uint64_t *starts = (uint64_t *)(void *)ri->data;
+  CL_CHECK(st, cl_buf_reserve(&starts, ((size_t)n + 1) * 8, err));
+  uint64_t *start = (uint64_t *)(void *)starts.data; /* each row's first entry */
   for (int64_t r = 0; r < n; r++) {
-    starts[r] = z->len;
+    start[r] = z->len;
     uint64_t a = list_off(page, large, r), b = list_off(page, large, r + 1);
+    int lnull = lvalid && !cl_bit_get(lvalid, r);
     uint8_t cw;
-    if ((lvalid && !cl_bit_get(lvalid, r)) || a == b) { /* invisible: only the control word */
-      cw = (uint8_t)((1u << bits_def) | (lvalid && !cl_bit_get(lvalid, r) ? d_null : d_empty));
+    if (lnull || a == b) { /* invisible: only the control word */
+      cw = (uint8_t)((1u << bits_def) | (lnull ? d_null : d_empty));
       CL_CHECK(st, cl_buf_append(z, &cw, 1, err));
       entries++;
       continue;
     }
     for (uint64_t j = a; j < b; j++) {
-      int inull = iv.validity && !cl_bit_get(iv.validity, (int64_t)j);
+      int inull = is_null(&iv, (int64_t)j);
       cw = (uint8_t)(((j == a ? 1u : 0u) << bits_def) | (inull ? d_item : 0));
       CL_CHECK(st, cl_buf_append(z, &cw, 1, err));
       entries++;
       visible++;
-      if (iv.var) {
-        if (inull)
-          continue; /* a null variable-width value is only its control word */
-        uint64_t b0 = var_off(&iv, (int64_t)j), len = var_off(&iv, (int64_t)j + 1) - b0;
-        if (ow == 8) {
-          CL_CHECK(st, cl_buf_append_u64(z, len, err));
-        } else if (len > UINT32_MAX) {
-          st = cl_err(err, CLANCE_EINTERNAL, "list item of %llu bytes", (unsigned long long)len);
-          goto fail;
-        } else {
-          CL_CHECK(st, cl_buf_append_u32(z, (uint32_t)len, err));
-        }
-        CL_CHECK(st, cl_buf_append(z, iv.data + b0, (size_t)len, err));
-      } else {
-        if (ivb) { /* a vector's item validity comes first */
-          tmp.len = 0;
-          CL_CHECK(st, cl_buf_fill(&tmp, 0, ivb, err));
-          for (uint32_t k = 0; k < iv.dim; k++)
-            if (cl_bit_get(iv.item_validity, (int64_t)(j * iv.dim + k)))
-              cl_bit_set(tmp.data, k);
-          CL_CHECK(st, cl_buf_append(z, tmp.data, ivb, err));
-        }
-        CL_CHECK(st, cl_buf_append(z, iv.values + j * w, w, err));
-      }
+      if (!(iv.var && inull)) /* (a null variable-width value is only its control word) */
+        CL_CHECK(st, cl_fullzip_put_value(z, &iv, (int64_t)j, &tmp, err));
     }
   }
-  starts = (uint64_t *)(void *)ri->data; /* (z grew, ri did not move) */
-  starts[n] = z->len;
+  start[n] = z->len;
   if (entries > UINT32_MAX || visible > UINT32_MAX) {
     st = cl_err(err, CLANCE_EINTERNAL, "list page of %llu entries", (unsigned long long)entries);
     goto fail;
   }
-  {
-    unsigned width = z->len < 0x100 ? 1 : z->len < 0x10000 ? 2 : z->len < 0x100000000ull ? 4 : 8;
-    for (int64_t r = 0; r <= n; r++) { /* in place: entry r's bytes end before u64 r+1 starts */
-      uint64_t o = starts[r];
-      for (unsigned b = 0; b < width; b++)
-        ri->data[(size_t)r * width + b] = (uint8_t)(o >> (8 * b));
-    }
-    ri->len = ((size_t)n + 1) * width;
-  }
+  CL_CHECK(st, cl_fullzip_rep_index(start, (size_t)n + 1, &out->bufs[1], err));
   out->n_bufs = 2;
-  CL_CHECK(st, cl_encode21_fullzip_list_layout(&iv, bits_rep, bits_def, ivb, entries, visible,
-                                               layers, out, err));
+  cl_fz_shape sh = {1, bits_def, entries, visible, layers, 2};
+  CL_CHECK(st, cl_encode21_fullzip_layout(&iv, &sh, iv.item_validity ? (iv.dim + 7) / 8 : 0, NULL, 0,
+                                          out, err));
 fail:
+  cl_buf_free(&starts);
   cl_buf_free(&tmp);
   return st;
 }
