@@ -223,18 +223,30 @@ static clance_status plan_columns(cl_file_writer *w, clance_error *err) {
   return CLANCE_OK;
 }
 
-/* Column i's array in a batch, and the row of it that batch row 0 is
- * (the offsets of the batch and of the structs above it; the array's own
- * offset is added by whoever reads it). */
+/* Column i's leaf array in batch b, and the row of it that batch row 0 is
+ * (the offsets of the batch and of the structs above it; the leaf's own
+ * offset is added by whoever reads it). With `sv`, also each struct above
+ * the leaf, outermost first: its validity (NULL: all valid) and the bit of
+ * batch row 0 in it. */
+typedef struct struct_validity {
+  const uint8_t *bits;
+  int64_t at;
+} struct_validity;
+
 static const struct ArrowArray *col_array(const cl_file_writer *w, size_t i, const struct ArrowArray *b,
-                                          int64_t *base) {
+                                          int64_t *base, struct_validity *sv) {
   const col_plan *c = &w->cols[i];
   const struct ArrowArray *a = b;
   int64_t off = b->offset;
   for (uint32_t k = 0; k <= c->depth; k++) {
     a = a->children[c->path[k]];
-    if (k < c->depth)
+    if (k < c->depth) {
+      if (sv) {
+        sv[k].bits = cl_array_validity(a);
+        sv[k].at = a->offset + off;
+      }
       off += a->offset;
+    }
   }
   *base = off;
   return a;
@@ -760,7 +772,7 @@ static uint64_t batch_bytes(const cl_file_writer *w, const struct ArrowArray *b)
   for (size_t i = 0; i < w->n_cols; i++) {
     const cl_field *f = w->cols[i].f;
     int64_t base;
-    const struct ArrowArray *c = col_array(w, i, b, &base);
+    const struct ArrowArray *c = col_array(w, i, b, &base, NULL);
     cl_rows_stats t;
     memset(&t, 0, sizeof t);
     int64_t len = b->length;
@@ -778,47 +790,30 @@ static uint64_t batch_bytes(const cl_file_writer *w, const struct ArrowArray *b)
 
 /* Column i under structs, file format 2.1+: for batch rows [r0, r0 + n),
  * just added to its open page, record the layer of each row's outermost
- * null struct (1 = the innermost struct), or 0. The page's sdef is only
- * built from its first null struct on: until then its rows are all 0. */
-static clance_status add_struct_nulls(cl_file_writer *w, size_t i, const struct ArrowArray *b,
+ * null struct (1 = the innermost struct), or 0; sv as col_array gives it.
+ * The page's sdef is only built from its first null struct on: until then
+ * its rows are all 0. */
+static clance_status add_struct_nulls(cl_file_writer *w, size_t i, const struct_validity *sv,
                                       int64_t r0, int64_t n, clance_error *err) {
-  const col_plan *c = &w->cols[i];
+  uint32_t depth = w->cols[i].depth;
   cl_buf *d = &w->sdef[i];
-  const struct ArrowArray *a = b;
-  int64_t off = b->offset; /* batch row 0 in the current struct's rows, before its own offset */
-  for (uint32_t k = 0; k < c->depth; k++) { /* the structs, outermost first */
-    a = a->children[c->path[k]];
-    const uint8_t *valid = cl_array_validity(a);
-    if (valid && cl_bits_count_zero(valid, a->offset + off + r0, n) > 0) {
-      if (!w->sdef_any[i]) { /* the page's earlier rows: no null struct */
-        size_t before = (size_t)(open_rows(w, i) - n);
-        d->len = 0;
-        CL_TRY(cl_buf_fill(d, 0, before + (size_t)n, err));
-        w->sdef_any[i] = 1;
-      }
-      break;
-    }
-    off += a->offset;
+  if (!w->sdef_any[i]) {
+    uint32_t k = 0;
+    while (k < depth && !(sv[k].bits && cl_bits_count_zero(sv[k].bits, sv[k].at + r0, n) > 0))
+      k++;
+    if (k == depth)
+      return CLANCE_OK; /* no null struct on the page yet */
+    d->len = 0; /* the page's earlier rows: none */
+    CL_TRY(cl_buf_fill(d, 0, (size_t)(open_rows(w, i) - n), err));
+    w->sdef_any[i] = 1;
   }
-  if (!w->sdef_any[i])
-    return CLANCE_OK;
-  if (d->len < (size_t)open_rows(w, i)) /* (not filled above) */
-    CL_TRY(cl_buf_fill(d, 0, (size_t)n, err));
+  CL_TRY(cl_buf_fill(d, 0, (size_t)n, err));
   uint8_t *out = d->data + d->len - (size_t)n;
-  a = b;
-  off = b->offset;
-  for (uint32_t k = 0; k < c->depth; k++) {
-    a = a->children[c->path[k]];
-    const uint8_t *valid = cl_array_validity(a);
-    if (valid) {
-      uint8_t layer = (uint8_t)(c->depth - k);
-      int64_t r1 = a->offset + off + r0;
+  for (uint32_t k = 0; k < depth; k++) /* outermost first: the first null found stays */
+    if (sv[k].bits)
       for (int64_t r = 0; r < n; r++)
-        if (!out[r] && !cl_bit_get(valid, r1 + r))
-          out[r] = layer;
-    }
-    off += a->offset;
-  }
+        if (!out[r] && !cl_bit_get(sv[k].bits, sv[k].at + r0 + r))
+          out[r] = (uint8_t)(depth - k);
   return CLANCE_OK;
 }
 
@@ -831,7 +826,9 @@ static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *bat
       continue;
     /* A struct's offset applies to its children too. */
     int64_t base;
-    const struct ArrowArray *col = col_array(w, i, batch, &base);
+    struct_validity sv[CL_MAX_STRUCT_DEPTH];
+    int struct_nulls = w->cols[i].depth && w->opts.version != CL_FILE_V2_0;
+    const struct ArrowArray *col = col_array(w, i, batch, &base, struct_nulls ? sv : NULL);
     int64_t s = start + base, left = n;
     while (left > 0) {
       int64_t take = left, have = open_rows(w, i);
@@ -848,8 +845,8 @@ static clance_status append_rows(cl_file_writer *w, const struct ArrowArray *bat
         CL_TRY(cl_arr_append_from(&w->acc[i], col, s, take, err));
       else
         CL_TRY(seg_push(&w->pages[i], f, owner, col, s, take, err));
-      if (w->cols[i].depth && w->opts.version != CL_FILE_V2_0)
-        CL_TRY(add_struct_nulls(w, i, batch, s - base, take, err));
+      if (struct_nulls)
+        CL_TRY(add_struct_nulls(w, i, sv, s - base, take, err));
       s += take;
       left -= take;
       if ((cap && (uint64_t)open_rows(w, i) >= cap) || open_bytes(w, i) >= w->opts.page_bytes)
